@@ -1,0 +1,191 @@
+import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise'
+import type { MysqlConfig } from '../config'
+import { HttpProblem } from '../shared/problem'
+
+/**
+ * The pool and the only way the rest of the code reaches MySQL. Repositories receive a `Sql` —
+ * the pool or a connection holding a transaction — and never see mysql2 directly.
+ *
+ * Every statement is bounded by `queryTimeoutMs`, waiting for a pooled connection included (mysql2
+ * has no acquire timeout): a database that is down or stuck turns into a 503 within that time
+ * instead of requests piling up behind it.
+ */
+
+export type Row = RowDataPacket
+export type Param = string | number | bigint | null
+
+export interface Sql {
+  /** Runs a SELECT; rows come back with BIGINTs and DECIMALs as strings, DATETIMEs as 'YYYY-MM-DD hh:mm:ss.sss'. */
+  rows<T extends Row>(sql: string, params?: Param[]): Promise<T[]>
+  /**
+   * Runs an INSERT, UPDATE or DELETE. Sent as text with values escaped by mysql2 rather than as a
+   * prepared statement: multi-row statements vary in shape, and each shape would hold a server-side
+   * statement (max_prepared_stmt_count is global and small).
+   */
+  run(sql: string, params?: Param[]): Promise<ResultSetHeader>
+}
+
+export interface PoolStats {
+  inUse: number
+  idle: number
+  queued: number
+}
+
+export interface Database extends Sql {
+  readonly config: MysqlConfig
+  /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>
+  stats(): PoolStats
+  close(): Promise<void>
+}
+
+/** The database cannot answer now (down, unreachable, too slow, pool exhausted): a 503 for clients. */
+export class DatabaseUnavailableError extends HttpProblem {
+  override name = 'DatabaseUnavailableError'
+  constructor(reason: string, cause?: unknown) {
+    super(503, `the database is unavailable (${reason}); retry later`, { headers: { 'Retry-After': '1' } }, { cause })
+  }
+}
+
+/** Error codes that mean "the server is not reachable or gave up on us", as opposed to a bad statement. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_CLOSED',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_QUERY_TIMEOUT', // MySQL: max_execution_time exceeded
+  'ER_STATEMENT_TIMEOUT', // MariaDB: max_statement_time exceeded
+  'ER_QUERY_INTERRUPTED',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+])
+
+const asUnavailable = (error: unknown): unknown => {
+  if (error instanceof HttpProblem) return error
+  const code = (error as { code?: unknown }).code
+  const fatal = (error as { fatal?: unknown }).fatal === true
+  if (fatal || (typeof code === 'string' && UNAVAILABLE_CODES.has(code))) {
+    return new DatabaseUnavailableError(typeof code === 'string' ? code : 'connection failed', error)
+  }
+  return error
+}
+
+/** Resolves with `promise`, or rejects with 503 after `ms`; `onLate` receives what arrives too late. */
+function withDeadline<T>(promise: Promise<T>, ms: number, onLate: (value: T) => void = () => {}): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let expired = false
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true
+      reject(new DatabaseUnavailableError(`no answer within ${ms} ms`))
+    }, ms)
+  })
+  promise.then(
+    (value) => expired && onLate(value),
+    () => {},
+  )
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+const connectionSql = (connection: PoolConnection, timeoutMs: number): Sql => ({
+  async rows<T extends Row>(sql: string, params: Param[] = []) {
+    const [rows] = await connection.execute<T[]>({ sql, timeout: timeoutMs }, params)
+    return rows
+  },
+  async run(sql: string, params: Param[] = []) {
+    const [result] = await connection.query<ResultSetHeader>({ sql, timeout: timeoutMs }, params)
+    return result
+  },
+})
+
+export function createDatabase(config: MysqlConfig): Database {
+  const pool: Pool = mysql.createPool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    charset: 'utf8mb4_unicode_ci',
+    connectionLimit: config.poolSize,
+    maxIdle: config.poolSize,
+    idleTimeout: 60_000,
+    // A bounded queue: past it, requests get 503 at once instead of waiting out their deadline.
+    queueLimit: config.poolSize * 50,
+    connectTimeout: config.connectTimeoutMs,
+    enableKeepAlive: true,
+    // 64-bit ids and counts stay exact strings; DATETIMEs stay strings in UTC (no local-time shifts).
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    timezone: 'Z',
+    multipleStatements: false,
+    // Reads use a handful of fixed statements; keep the per-connection cache of prepared ones small.
+    maxPreparedStatements: 64,
+  })
+  const raw = pool.pool
+
+  /** Borrows a connection within the deadline; a connection that arrives after it goes straight back. */
+  const acquire = async (deadlineMs: number): Promise<PoolConnection> =>
+    withDeadline(pool.getConnection(), deadlineMs, (late) => late.release()).catch((error: unknown) => {
+      throw asUnavailable(error)
+    })
+
+  const withConnection = async <T>(work: (connection: PoolConnection, remainingMs: number) => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    const connection = await acquire(config.queryTimeoutMs)
+    const remainingMs = Math.max(1, Math.round(config.queryTimeoutMs - (performance.now() - started)))
+    let broken = false
+    try {
+      return await work(connection, remainingMs)
+    } catch (error) {
+      const mapped = asUnavailable(error)
+      // After a timeout or a lost link the protocol state of this connection is unknown: drop it.
+      broken = mapped instanceof DatabaseUnavailableError
+      throw mapped
+    } finally {
+      if (broken) connection.destroy()
+      else connection.release()
+    }
+  }
+
+  return {
+    config,
+    rows: (sql, params) => withConnection((connection, ms) => connectionSql(connection, ms).rows(sql, params)),
+    run: (sql, params) => withConnection((connection, ms) => connectionSql(connection, ms).run(sql, params)),
+    transaction: (work) =>
+      withConnection(async (connection) => {
+        // Transactions belong to the collector, not to requests: their statements get the full
+        // timeout each, and a failure anywhere rolls the whole unit back.
+        await connection.beginTransaction()
+        try {
+          const result = await work(connectionSql(connection, config.queryTimeoutMs))
+          await connection.commit()
+          return result
+        } catch (error) {
+          await connection.rollback().catch(() => {})
+          throw error
+        }
+      }),
+    stats: () => {
+      // mysql2 keeps no counters of its own; these arrays are its pool's state.
+      const internal = raw as unknown as {
+        _allConnections: { length: number }
+        _freeConnections: { length: number }
+        _connectionQueue: { length: number }
+      }
+      const all = internal._allConnections.length
+      const idle = internal._freeConnections.length
+      return { inUse: all - idle, idle, queued: internal._connectionQueue.length }
+    },
+    close: () => pool.end(),
+  }
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
+import mysql from 'mysql2/promise'
+import { loadConfig } from '../config'
+import { applySchema, readSqlFiles, tablesOf } from './schema'
+
+const config = { ...loadConfig({}).mysql, database: `th_test_schema_${randomBytes(4).toString('hex')}` }
+let admin: mysql.Connection
+
+beforeAll(async () => {
+  admin = await mysql.createConnection({ host: config.host, port: config.port, user: config.user, password: config.password })
+})
+
+afterAll(async () => {
+  await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(config.database)}`)
+  await admin.end()
+})
+
+const columns = async () =>
+  (
+    await admin.query(
+      'SELECT TABLE_NAME t, COLUMN_NAME c, COLUMN_TYPE ty, CHARACTER_SET_NAME cs FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY t, c',
+      [config.database],
+    )
+  )[0] as { t: string; c: string; ty: string; cs: string | null }[]
+
+describe('schema', () => {
+  test('when the database does not exist, then starting creates it and the three tables', async () => {
+    await applySchema(config)
+    const [tables] = (await admin.query(
+      'SELECT TABLE_NAME name, ENGINE engine, TABLE_COLLATION collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name',
+      [config.database],
+    )) as any
+    expect(tables).toEqual([
+      { name: 'hashtags', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
+      { name: 'tweets', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
+      { name: 'users', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
+    ])
+    expect(tablesOf(readSqlFiles()).sort()).toEqual(['hashtags', 'tweets', 'users'])
+  })
+
+  test('then ids are unsigned 64-bit and every text column is utf8mb4 or ascii', async () => {
+    const all = await columns()
+    for (const { t, c, ty } of all.filter((col) => col.c === 'id' || col.c.endsWith('_id'))) {
+      expect({ t, c, ty: ty.replace('(20)', '') }).toEqual({ t, c, ty: 'bigint unsigned' })
+    }
+    for (const { t, c, cs } of all.filter((col) => col.cs !== null))
+      expect({ t, c, ok: ['utf8mb4', 'ascii'].includes(cs!) }).toEqual({ t, c, ok: true })
+    expect(all.find((col) => col.t === 'tweets' && col.c === 'text')!.cs).toBe('utf8mb4')
+  })
+
+  test('when applied again, and by five replicas at once, then nothing changes and nothing fails', async () => {
+    await admin.query(`INSERT INTO ${admin.escapeId(config.database)}.hashtags (tag) VALUES ('kept')`)
+    const before = await columns()
+    await Promise.all(Array.from({ length: 5 }, () => applySchema(config)))
+    expect(await columns()).toEqual(before)
+    const [rows] = (await admin.query(`SELECT tag FROM ${admin.escapeId(config.database)}.hashtags`)) as any
+    expect(rows).toEqual([{ tag: 'kept' }])
+  })
+
+  test('then every index of tweets and users carries a comment-line saying which query it serves', () => {
+    const text = readSqlFiles()
+      .map((f) => f.text)
+      .join('\n')
+    const keys = text.split('\n').filter((line) => /^\s*(PRIMARY KEY|KEY)\b/.test(line))
+    expect(keys.length).toBeGreaterThanOrEqual(7)
+    for (const line of keys.filter((l) => !l.includes('(tag)'))) expect(line).toMatch(/-- \/(tweets|users)/)
+  })
+})

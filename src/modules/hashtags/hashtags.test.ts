@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { type RunningApp, startApp } from '../../testing/app'
+import { HASHTAGS, loadCoreData, TWEETS } from '../../testing/core-data'
+import { createTestDatabase, type TestDatabase } from '../../testing/database'
+
+let database: TestDatabase
+let app: RunningApp
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  await loadCoreData(database.admin)
+  await database.admin.query(
+    "UPDATE hashtags SET last_collected_at = '2026-11-28 09:00:02.314', last_outcome = 'ok' WHERE tag = 'devops'",
+  )
+  app = startApp(database.db)
+})
+
+afterAll(async () => {
+  await app?.stop()
+  await database?.drop()
+})
+
+describe('GET /api/v1/resources/hashtags/all', () => {
+  test('when called, then every tracked hashtag is listed with its tweet count, those without tweets included', async () => {
+    const response = await fetch(`${app.url}/api/v1/resources/hashtags/all`)
+    const body = (await response.json()) as any
+    const expected = [...HASHTAGS].sort().map((hashtag) => ({
+      hashtag,
+      tweet_count: TWEETS.filter((t) => t.hashtags.includes(hashtag)).length,
+      last_collected_at: hashtag === 'devops' ? '2026-11-28T09:00:02.314Z' : null,
+      last_outcome: hashtag === 'devops' ? 'ok' : null,
+    }))
+    expect(body).toEqual({ data: expected })
+    expect(body.data.find((h: { hashtag: string }) => h.hashtag === 'logmonitoring').tweet_count).toBe(0)
+  })
+})

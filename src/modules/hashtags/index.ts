@@ -1,0 +1,23 @@
+import { Elysia } from 'elysia'
+import type { Database } from '../../db/database'
+import { problemResponses } from '../../shared/problem'
+import { strictQuery } from '../../shared/query'
+import { toHashtagSummary } from './mapper'
+import { AllHashtags, AllHashtagsQuery } from './model'
+import { findHashtags } from './repository'
+
+export const hashtagsModule = (db: Database) =>
+  new Elysia({ name: 'hashtags' }).get(
+    '/api/v1/resources/hashtags/all',
+    async () => ({ data: (await findHashtags(db)).map(toHashtagSummary) }),
+    {
+      query: AllHashtagsQuery,
+      transform: strictQuery(AllHashtagsQuery),
+      response: { 200: AllHashtags, ...problemResponses },
+      detail: {
+        tags: ['hashtags'],
+        summary: 'Tracked hashtags',
+        description: 'Every tracked hashtag, also those without tweets yet, with its tweet count and last collection.',
+      },
+    },
+  )

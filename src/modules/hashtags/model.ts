@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
+import { Aggregate } from '../../shared/schemas'
+
+export const HashtagSummary = t.Object(
+  {
+    hashtag: t.String({ description: "Tracked hashtag, lowercase, without '#'." }),
+    tweet_count: Type.Integer({ minimum: 0, description: 'Stored tweets carrying it.' }),
+    last_collected_at: t.Union([t.String({ format: 'date-time' }), t.Null()], {
+      description: 'When its last collection ended (ISO 8601 UTC); null before the first.',
+    }),
+    last_outcome: t.Union([t.String(), t.Null()], {
+      description: 'How its last collection ended: ok, partial, rate_limited, failed, ...; null before the first.',
+    }),
+  },
+  {
+    title: 'HashtagSummary',
+    examples: [{ hashtag: 'devops', tweet_count: 120, last_collected_at: '2026-11-28T09:00:02.314Z', last_outcome: 'ok' }],
+  },
+)
+
+export const AllHashtagsQuery = t.Object({})
+export const AllHashtags = Aggregate(HashtagSummary, 'Every tracked hashtag, by name, also those without tweets')

@@ -1,0 +1,25 @@
+import { t } from 'elysia'
+
+export const Liveness = t.Object(
+  { status: t.Literal('ok', { description: 'The process is up and serving HTTP.' }) },
+  { description: 'The process is alive.' },
+)
+
+const Check = t.Union([t.Literal('up'), t.Literal('down'), t.Literal('present'), t.Literal('missing'), t.Literal('unknown')])
+
+export const Readiness = t.Object(
+  {
+    status: t.Union([t.Literal('ready'), t.Literal('not_ready')], {
+      description: 'ready when the database answers and the schema is present, and the process is not shutting down.',
+    }),
+    checks: t.Object({
+      database: Check,
+      schema: Check,
+      shutting_down: t.Boolean(),
+    }),
+    detail: t.Optional(t.String({ description: 'Why it is not ready.' })),
+  },
+  { description: 'Whether the service can answer API requests.' },
+)
+
+export const NoQuery = t.Object({})

@@ -1,0 +1,111 @@
+import { FormatRegistry, Type } from '@sinclair/typebox'
+import { type Static, t } from 'elysia'
+import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../shared/schemas'
+
+export const Author = t.Object({
+  id: IdString('Id of the author.'),
+  username: t.String({ description: 'Handle, without @.', examples: ['grafana'] }),
+  followers_count: Type.Integer({ minimum: 0, description: 'Followers when last collected.' }),
+})
+
+export const Tweet = t.Object(
+  {
+    id: IdString('Id of the tweet (64-bit, as a string).'),
+    text: t.String({ description: 'Text of the tweet.' }),
+    lang: t.String({ description: 'Language X detected (BCP 47, or und).', examples: ['en'] }),
+    created_at: t.String({ format: 'date-time', description: 'When it was posted, ISO 8601 UTC.' }),
+    author: Author,
+    hashtags: t.Array(t.String(), { description: "Every tracked hashtag the tweet carries, lowercase, without '#'." }),
+  },
+  {
+    title: 'Tweet',
+    examples: [
+      {
+        id: '1999999999999999999',
+        text: 'Error budgets are a feature #SRE #DevOps 🚀',
+        lang: 'en',
+        created_at: '2026-11-27T14:03:11.000Z',
+        author: { id: '1234567890123456789', username: 'oncall_ana', followers_count: 5210 },
+        hashtags: ['devops', 'sre'],
+      },
+    ],
+  },
+)
+export type Tweet = Static<typeof Tweet>
+
+const pageParams = { limit: t.Optional(LimitParam), cursor: t.Optional(CursorParam) }
+
+export const AllTweetsQuery = t.Object(pageParams)
+
+export const TweetsQuery = t.Object({
+  lang: t.Optional(LangParam),
+  hash: t.Optional(hashtagParam('hash')),
+  hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+  author_id: t.Optional(AuthorIdParam),
+  ...pageParams,
+})
+
+export const TweetPage = Page(Tweet, 'Tweets, newest first')
+
+/** Offsets from -12:00 to +14:00 in quarter hours: every offset in use on Earth. */
+const UTC_OFFSET = /^([ +-])(0[0-9]|1[0-4]):(00|15|30|45)$/
+
+/** "-03:00" → -180; a leading space stands for '+', which an unencoded query string turns into one. */
+export function offsetMinutes(tz: string): number | null {
+  const match = UTC_OFFSET.exec(tz)
+  if (!match) return null
+  const minutes = (Number(match[2]) * 60 + Number(match[3])) * (match[1] === '-' ? -1 : 1)
+  return minutes >= -720 && minutes <= 840 ? minutes : null
+}
+FormatRegistry.Set('utc-offset', (value) => value === 'Z' || offsetMinutes(value) !== null)
+
+export const ByHourQuery = t.Object({
+  hash: t.Optional(hashtagParam('hash', 'Count only tweets under this hashtag.')),
+  hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+  lang: t.Optional(LangParam),
+  tz: t.Optional(
+    t.String({
+      format: 'utc-offset',
+      default: '+00:00',
+      description:
+        'UTC offset the hours are counted in, from -12:00 to +14:00 in quarter hours (default +00:00). Encode + as %2B.',
+      examples: ['-03:00'],
+      error: 'tz must be a UTC offset from -12:00 to +14:00 in quarter hours, such as -03:00 or %2B05:30',
+    }),
+  ),
+})
+
+export const HourCount = t.Object(
+  {
+    hour: Type.Integer({ minimum: 0, maximum: 23, description: 'Hour of the day in the requested offset.' }),
+    count: Type.Integer({ minimum: 0, description: 'Tweets posted in that hour, over all stored days.' }),
+  },
+  {
+    examples: [
+      { hour: 0, count: 12 },
+      { hour: 1, count: 0 },
+      { hour: 2, count: 31 },
+    ],
+  },
+)
+export const ByHour = Aggregate(HourCount, 'Tweets per hour of the day: 24 buckets, 0 to 23, zero-filled')
+
+export const ByLangQuery = t.Object({
+  hash: t.Optional(hashtagParam('hash', 'Only this hashtag.')),
+  hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+})
+
+export const LangCount = t.Object(
+  {
+    hashtag: t.String({ description: "Tracked hashtag, without '#'." }),
+    lang: t.String({ description: 'Language code.' }),
+    count: Type.Integer({ minimum: 0, description: 'Tweets under the hashtag in the language.' }),
+  },
+  {
+    examples: [
+      { hashtag: 'devops', lang: 'en', count: 88 },
+      { hashtag: 'devops', lang: 'pt', count: 9 },
+    ],
+  },
+)
+export const ByLang = Aggregate(LangCount, 'Tweets per (hashtag, language), by hashtag, then most tweets first')

@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox'
+import { type Static, t } from 'elysia'
+import { Aggregate, CursorParam, IdString, LimitParam, Page } from '../../shared/schemas'
+
+export const User = t.Object(
+  {
+    id: IdString('Id of the user (64-bit, as a string).'),
+    username: t.String({ description: 'Handle, without @.' }),
+    name: t.String({ description: 'Display name.' }),
+    followers_count: Type.Integer({ minimum: 0, description: 'Followers when last collected.' }),
+  },
+  {
+    title: 'User',
+    examples: [{ id: '1234567890123456789', username: 'oncall_ana', name: 'Ana 🔥 SRE', followers_count: 5210 }],
+  },
+)
+export type User = Static<typeof User>
+
+export const AllUsersQuery = t.Object({ limit: t.Optional(LimitParam), cursor: t.Optional(CursorParam) })
+export const UserPage = Page(User, 'Users, by id')
+
+export const TopUsersQuery = t.Object({})
+export const TopUsers = Aggregate(User, 'The 5 users with the most followers, most first; ties by id')

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { type RunningApp, startApp } from './testing/app'
+import { createTestDatabase, type TestDatabase } from './testing/database'
+
+let database: TestDatabase
+let app: RunningApp
+
+beforeAll(async () => {
+  database = await createTestDatabase()
+  app = startApp(database.db)
+})
+
+afterAll(async () => {
+  await app?.stop()
+  await database?.drop()
+})
+
+const SEVEN = [
+  '/api/v1/resources/tweets/all',
+  '/api/v1/resources/tweets',
+  '/api/v1/resources/tweets/by_hour',
+  '/api/v1/resources/tweets/by_lang',
+  '/api/v1/resources/users/all',
+  '/api/v1/resources/users/top5',
+  '/api/v1/resources/hashtags/all',
+]
+
+describe('OpenAPI document', () => {
+  test('when fetched from /swagger/json, then it is a valid OpenAPI document listing the seven endpoints', async () => {
+    const response = await fetch(`${app.url}/swagger/json`)
+    expect(response.status).toBe(200)
+    const document = (await response.json()) as any
+    // validate() dereferences in place: keep the original for the checks below.
+    await SwaggerParser.validate(structuredClone(document))
+    expect(document.openapi).toStartWith('3.')
+    for (const path of SEVEN) expect(Object.keys(document.paths)).toContain(path)
+  })
+
+  test('when read, then every endpoint documents its parameters, responses with descriptions and an example', async () => {
+    const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as any
+    for (const path of SEVEN) {
+      const operation = document.paths[path].get
+      expect({ path, summary: typeof operation.summary }).toEqual({ path, summary: 'string' })
+      for (const status of ['200', '400', '503']) {
+        const response = operation.responses[status]
+        expect({ path, status, description: typeof response?.description }).toEqual({ path, status, description: 'string' })
+        expect(response.content).toBeDefined()
+      }
+      expect(JSON.stringify(operation.responses['200'])).toContain('"examples"')
+    }
+    const tweets = document.paths['/api/v1/resources/tweets'].get
+    expect(tweets.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'author_id',
+      'cursor',
+      'hash',
+      'hashtag',
+      'lang',
+      'limit',
+    ])
+    const limit = tweets.parameters.find((p: { name: string }) => p.name === 'limit')
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  })
+})
+
+describe('Swagger UI', () => {
+  test('when /swagger is opened, then it loads its script and stylesheet from this service, not a CDN', async () => {
+    const html = await (await fetch(`${app.url}/swagger`)).text()
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+    expect(sources.length).toBeGreaterThanOrEqual(2)
+    for (const source of sources) {
+      expect(source).toStartWith('/swagger/assets/')
+      const asset = await fetch(app.url + source)
+      expect(asset.status).toBe(200)
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(10_000)
+    }
+  })
+
+  test('when an unknown asset is asked for, then 404 and no file outside the package is served', async () => {
+    for (const name of ['package.json', '..%2F..%2Fpackage.json', 'index.html']) {
+      const response = await fetch(`${app.url}/swagger/assets/${name}`)
+      expect(response.status).toBe(404)
+    }
+  })
+})
+
+describe('health', () => {
+  test('when the database answers and the schema is present, then live and ready are 200', async () => {
+    expect(await (await fetch(`${app.url}/health/live`)).json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${app.url}/health/ready`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'up', schema: 'present', shutting_down: false } })
+  })
+
+  test('when a table is missing, then ready is 503 and says so', async () => {
+    await database.admin.query('CREATE TABLE hashtags_copy LIKE hashtags; RENAME TABLE hashtags TO hashtags_away')
+    try {
+      const ready = await fetch(`${app.url}/health/ready`)
+      expect(ready.status).toBe(503)
+      expect(await ready.json()).toMatchObject({ status: 'not_ready', checks: { database: 'up', schema: 'missing' } })
+    } finally {
+      await database.admin.query('RENAME TABLE hashtags_away TO hashtags; DROP TABLE hashtags_copy')
+    }
+  })
+
+  test('when shutting down, then ready is 503 while live stays 200', async () => {
+    app.lifecycle.shuttingDown = true
+    try {
+      expect((await fetch(`${app.url}/health/ready`)).status).toBe(503)
+      expect((await fetch(`${app.url}/health/live`)).status).toBe(200)
+    } finally {
+      app.lifecycle.shuttingDown = false
+    }
+  })
+})

@@ -1,0 +1,29 @@
+import { describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { variables } from './config'
+
+const root = join(import.meta.dir, '..')
+const envExample = readFileSync(join(root, '.env.example'), 'utf8')
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
+
+describe('configuration documentation', () => {
+  for (const [name, variable] of Object.entries(variables)) {
+    const fallback = 'default' in variable ? variable.default : undefined
+    test(`${name} is in .env.example with its default`, () => {
+      const line = envExample.split('\n').find((l) => new RegExp(`^#?${name}=`).test(l))
+      expect(line).toBeDefined()
+      if (fallback !== undefined) expect(line).toBe(`${name}=${fallback}`)
+    })
+    test(`${name} is in the README's configuration table with its default`, () => {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`))
+      expect(row).toBeDefined()
+      expect(row!.split('|')[2]!.trim()).toBe(fallback === undefined ? '' : `\`${fallback}\``)
+    })
+  }
+
+  test('every variable .env.example mentions is one the service reads', () => {
+    const mentioned = [...envExample.matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!)
+    for (const name of mentioned) expect(Object.keys(variables)).toContain(name)
+  })
+})

@@ -1,0 +1,85 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig, parseDuration } from './config'
+
+describe('configuration', () => {
+  test('when nothing is set, then the defaults are used', () => {
+    expect(loadConfig({})).toEqual({
+      port: 5000,
+      host: '0.0.0.0',
+      mysql: {
+        host: '127.0.0.1',
+        port: 3306,
+        user: 'root',
+        password: '',
+        database: 'twitter',
+        poolSize: 10,
+        connectTimeoutMs: 1000,
+        queryTimeoutMs: 2000,
+      },
+    })
+  })
+
+  test('when MYSQL_URL is set, then its parts are used, percent-decoded', () => {
+    const { mysql } = loadConfig({ MYSQL_URL: 'mysql://app:p%40ss%3Aw0rd@db.internal:3307/tweets_db' })
+    expect(mysql).toMatchObject({ host: 'db.internal', port: 3307, user: 'app', password: 'p@ss:w0rd', database: 'tweets_db' })
+  })
+
+  test('when MYSQL_* variables are set, then they override the URL', () => {
+    const { mysql } = loadConfig({
+      MYSQL_URL: 'mysql://app:secret@db:3307/a',
+      MYSQL_HOST: 'other',
+      MYSQL_PORT: '3310',
+      MYSQL_USER: 'u',
+      MYSQL_PASSWORD: 'p',
+      MYSQL_DATABASE: 'b',
+      MYSQL_POOL_SIZE: '3',
+      MYSQL_QUERY_TIMEOUT: '750ms',
+    })
+    expect(mysql).toMatchObject({
+      host: 'other',
+      port: 3310,
+      user: 'u',
+      password: 'p',
+      database: 'b',
+      poolSize: 3,
+      queryTimeoutMs: 750,
+    })
+  })
+
+  test('when several variables are wrong, then one error names each of them and what it accepts', () => {
+    const error = (() => {
+      try {
+        loadConfig({ PORT: 'eighty', MYSQL_POOL_SIZE: '0', MYSQL_QUERY_TIMEOUT: '2 seconds', MYSQL_URL: 'postgres://x/y' })
+      } catch (e) {
+        return e
+      }
+    })() as ConfigError
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.problems).toEqual([
+      'PORT must be an integer from 1 to 65535, got "eighty"',
+      'MYSQL_URL must be a URL with the mysql:// scheme, got (value hidden)',
+      'MYSQL_POOL_SIZE must be an integer from 1 to 200, got "0"',
+      'MYSQL_QUERY_TIMEOUT must be a duration such as 500ms, 30s, 15m or 1h, got "2 seconds"',
+    ])
+  })
+
+  test('when a secret is invalid, then the message never shows it', () => {
+    expect(() => loadConfig({ MYSQL_URL: 'mysql://root:hunter2@' })).toThrow(/MYSQL_URL/)
+    try {
+      loadConfig({ MYSQL_URL: 'not a url hunter2' })
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2')
+    }
+  })
+
+  test('when the URL names no database, then it says so', () => {
+    expect(() => loadConfig({ MYSQL_URL: 'mysql://root@localhost:3306/' })).toThrow(/must name a database/)
+  })
+
+  test('durations', () => {
+    expect([parseDuration('250ms'), parseDuration('30s'), parseDuration('15m'), parseDuration('2h')]).toEqual([
+      250, 30_000, 900_000, 7_200_000,
+    ])
+    for (const bad of ['', '15', '1.5s', '-1s', '1d', '1 s']) expect(() => parseDuration(bad)).toThrow()
+  })
+})

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import mysql from 'mysql2/promise'
+import { loadConfig } from './config'
+
+/** The real process, as `bun run start` runs it. */
+
+const ENTRY = join(import.meta.dir, 'index.ts')
+const base = loadConfig({}).mysql
+const database = `th_test_proc_${randomBytes(4).toString('hex')}`
+let admin: mysql.Connection
+
+beforeAll(async () => {
+  admin = await mysql.createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
+})
+
+afterAll(async () => {
+  await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(database)}`)
+  await admin.end()
+})
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+function spawnService(env: Record<string, string>) {
+  return Bun.spawn(['bun', ENTRY], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+}
+
+async function waitReady(url: string, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const status = await fetch(`${url}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    )
+    if (status === 200) return
+    await Bun.sleep(100)
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`)
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+
+describe('the service process', () => {
+  test('when started on a server without its database, then it creates it and serves', async () => {
+    const port = await freePort()
+    const child = spawnService({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MYSQL_URL: `mysql://${base.user}@${base.host}:${base.port}/${database}`,
+      MYSQL_QUERY_TIMEOUT: '20s',
+    })
+    const url = `http://127.0.0.1:${port}`
+    try {
+      await waitReady(url)
+      expect((await fetch(`${url}/api/v1/resources/hashtags/all`)).status).toBe(200)
+
+      // Hold a request in flight: the table lock makes its query wait.
+      await admin.query(`LOCK TABLES ${admin.escapeId(database)}.users WRITE`)
+      const inFlight = fetch(`${url}/api/v1/resources/users/top5`)
+      await Bun.sleep(300)
+      child.kill('SIGTERM')
+      await Bun.sleep(300)
+      const refused = await fetch(`${url}/health/live`).then(
+        () => false,
+        () => true,
+      )
+      await admin.query('UNLOCK TABLES')
+      const response = await inFlight
+      expect(response.status).toBe(200)
+      expect(await response.json()).toEqual({ data: [] })
+      expect(refused).toBe(true)
+      expect(await child.exited).toBe(0)
+      const actions = lines(await new Response(child.stdout).text())
+        .map((l) => l.event?.action)
+        .filter(Boolean)
+      expect(actions).toEqual(['service-started', 'service-stopping', 'service-stopped'])
+    } finally {
+      await admin.query('UNLOCK TABLES').catch(() => {})
+      child.kill('SIGKILL')
+    }
+  })
+
+  test('when the configuration is invalid, then it exits with code 2 and one message naming each bad variable', async () => {
+    const child = spawnService({ PORT: '99999', MYSQL_POOL_SIZE: 'many' })
+    expect(await child.exited).toBe(2)
+    const [line] = lines(await new Response(child.stdout).text())
+    expect(line['log.level']).toBe('fatal')
+    expect(line.message).toContain('PORT must be an integer from 1 to 65535, got "99999"')
+    expect(line.message).toContain('MYSQL_POOL_SIZE must be an integer from 1 to 200, got "many"')
+  })
+})

@@ -1,0 +1,38 @@
+import { Writable } from 'node:stream'
+import { createApp } from '../app'
+import type { Database } from '../db/database'
+import { readSqlFiles, tablesOf } from '../db/schema'
+import type { Lifecycle } from '../modules/health'
+import { createLogger } from '../observability/logger'
+
+/** Log lines written by the app under test, parsed. */
+export class CapturedLog extends Writable {
+  readonly lines: Record<string, unknown>[] = []
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    for (const line of chunk.toString('utf8').split('\n')) if (line !== '') this.lines.push(JSON.parse(line))
+    done()
+  }
+}
+
+export interface RunningApp {
+  url: string
+  log: CapturedLog
+  lifecycle: Lifecycle
+  stop(): Promise<void>
+}
+
+/** The real app on a random port, logging into memory. */
+export function startApp(db: Database): RunningApp {
+  const log = new CapturedLog()
+  const lifecycle: Lifecycle = { shuttingDown: false }
+  const app = createApp({ db, tables: tablesOf(readSqlFiles()), lifecycle, logger: createLogger({ destination: log }) })
+  app.listen({ port: 0, hostname: '127.0.0.1' })
+  return {
+    url: `http://127.0.0.1:${app.server!.port}`,
+    log,
+    lifecycle,
+    async stop() {
+      await app.stop(true)
+    },
+  }
+}

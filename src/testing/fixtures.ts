@@ -1,0 +1,41 @@
+import type mysql from 'mysql2/promise'
+
+/** Rows to arrange in a test database, in the shape of the tables. */
+export interface FixtureUser {
+  id: string
+  username: string
+  name: string
+  followers_count: number
+}
+
+export interface FixtureTweet {
+  id: string
+  hashtags: string[]
+  author_id: string
+  lang: string
+  text: string
+  /** ISO 8601 UTC */
+  created_at: string
+}
+
+const mysqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
+
+export async function insertHashtags(admin: mysql.Connection, tags: string[]): Promise<void> {
+  if (tags.length === 0) return
+  await admin.query('INSERT IGNORE INTO hashtags (tag) VALUES ?', [tags.map((tag) => [tag])])
+}
+
+export async function insertUsers(admin: mysql.Connection, users: FixtureUser[]): Promise<void> {
+  if (users.length === 0) return
+  await admin.query('INSERT INTO users (id, username, name, followers_count, updated_at) VALUES ?', [
+    users.map((u) => [u.id, u.username, u.name, u.followers_count, '2026-11-01 00:00:00.000']),
+  ])
+}
+
+export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet[]): Promise<void> {
+  const rows = tweets.flatMap((tweet) =>
+    tweet.hashtags.map((tag) => [tweet.id, tag, tweet.author_id, tweet.lang, tweet.text, mysqlTime(tweet.created_at)]),
+  )
+  if (rows.length === 0) return
+  await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [rows])
+}

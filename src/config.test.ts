@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, parseDuration } from './config'
 
 describe('configuration', () => {
   test('when nothing is set, then the defaults are used', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig({})).toMatchObject({
       port: 5000,
       host: '0.0.0.0',
       mysql: {
@@ -74,6 +74,47 @@ describe('configuration', () => {
 
   test('when the URL names no database, then it says so', () => {
     expect(() => loadConfig({ MYSQL_URL: 'mysql://root@localhost:3306/' })).toThrow(/must name a database/)
+  })
+
+  test('when no token is set, then the collector uses the sample data, with the default hashtags', () => {
+    const { collector } = loadConfig({})
+    expect(collector).toMatchObject({
+      source: 'sample',
+      hashtags: [
+        'openbanking',
+        'remediation',
+        'devops',
+        'sre',
+        'microservices',
+        'observability',
+        'oauth',
+        'metrics',
+        'logmonitoring',
+        'opentracing',
+      ],
+      maxPages: 5,
+      intervalMs: null,
+      startupTimeoutMs: 30_000,
+    })
+    expect(collector.twitter.baseUrl.href).toBe('https://api.x.com/')
+  })
+
+  test('when a token is set, then the collector uses the X API unless told otherwise', () => {
+    expect(loadConfig({ TWITTER_BEARER_TOKEN: 'AAAA' }).collector.source).toBe('twitter')
+    expect(loadConfig({ TWITTER_BEARER_TOKEN: 'AAAA', COLLECT_SOURCE: 'off' }).collector.source).toBe('off')
+    expect(loadConfig({ COLLECT_SOURCE: 'sample', COLLECT_INTERVAL: '15m' }).collector).toMatchObject({
+      source: 'sample',
+      intervalMs: 900_000,
+    })
+    expect(() => loadConfig({ COLLECT_SOURCE: 'twitter' })).toThrow('COLLECT_SOURCE=twitter needs TWITTER_BEARER_TOKEN')
+  })
+
+  test('when HASHTAGS is set, then tags are normalised and checked', () => {
+    expect(loadConfig({ HASHTAGS: ' #DevOps, sre,devops ,可観測性' }).collector.hashtags).toEqual(['devops', 'sre', '可観測性'])
+    expect(() => loadConfig({ HASHTAGS: 'dev-ops' })).toThrow(/HASHTAGS must be a comma-separated list/)
+    expect(() => loadConfig({ HASHTAGS: ' , ' })).toThrow(/HASHTAGS/)
+    expect(() => loadConfig({ TWITTER_API_BASE_URL: 'http://api.x.com' })).toThrow(/TWITTER_API_BASE_URL must be an https/)
+    expect(() => loadConfig({ TWITTER_API_CA_FILE: '/nonexistent.pem' })).toThrow(/TWITTER_API_CA_FILE/)
   })
 
   test('durations', () => {

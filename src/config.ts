@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+
 /**
  * The only reader of the environment. Every variable the service understands is declared once in
  * `variables` (default, meaning, parser); `loadConfig` parses them all and fails with one message
@@ -46,7 +48,39 @@ export const parseDuration = (raw: string): number => {
 
 const duration: Parser<number> = parseDuration
 
+/** Like `duration`, but "off" disables the feature: null. */
+const optionalDuration: Parser<number | null> = (raw) => (raw === 'off' ? null : parseDuration(raw))
+
 const text: Parser<string> = (raw) => raw
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) =>
+    (values as string[]).includes(raw) ? (raw as T) : fail(`one of ${values.join(', ')}`)
+
+const HASHTAG = /^[\p{L}\p{M}\p{N}_]{1,100}$/u
+
+/** "devops, #SRE" → ['devops', 'sre']: lowercase, without '#', without duplicates. */
+const hashtagList: Parser<string[]> = (raw) => {
+  const tags = raw
+    .split(',')
+    .map((tag) => tag.trim().replace(/^#/, '').toLowerCase())
+    .filter((tag) => tag !== '')
+  if (tags.length === 0 || !tags.every((tag) => HASHTAG.test(tag))) {
+    fail("a comma-separated list of hashtags (letters, digits, '_'; '#' optional)")
+  }
+  return [...new Set(tags)]
+}
+
+const httpsUrl: Parser<URL> = (raw) => {
+  try {
+    const url = new URL(raw)
+    if (url.protocol === 'https:') return url
+  } catch {}
+  return fail('an https:// URL (the X API client speaks HTTPS only)')
+}
+
+const readableFile: Parser<string> = (raw) => (existsSync(raw) ? raw : fail('the path of a readable PEM file'))
 
 const hostname: Parser<string> = (raw) => (/^[A-Za-z0-9.:_-]{1,253}$/.test(raw) ? raw : fail('a host name or IP address'))
 
@@ -91,6 +125,60 @@ export const variables = {
     description: 'Longest a request may wait for the database (pool queue and statement) before it gets 503.',
     parse: duration,
   },
+  TWITTER_BEARER_TOKEN: {
+    description: 'App-only bearer token of the X API. Without it the bundled sample data is loaded instead.',
+    secret: true,
+    parse: text,
+  },
+  TWITTER_API_BASE_URL: {
+    default: 'https://api.x.com',
+    description: 'Base URL of the X API (a mirror or a proxy may stand in for it).',
+    parse: httpsUrl,
+  },
+  TWITTER_API_CA_FILE: {
+    description: 'Extra certificate authority (PEM) to trust for the X API, e.g. behind a TLS-inspecting proxy.',
+    parse: readableFile,
+  },
+  TWITTER_API_TIMEOUT: { default: '10s', description: 'Timeout of one X API request.', parse: duration },
+  HASHTAGS: {
+    default: 'openbanking,remediation,devops,sre,microservices,observability,oauth,metrics,logmonitoring,opentracing',
+    description: "Tracked hashtags, comma-separated, with or without '#'.",
+    parse: hashtagList,
+  },
+  QUERY_SUFFIX: {
+    description: 'Appended to every search query, e.g. `-is:retweet` or `lang:en`.',
+    parse: (raw: string) => (raw.length <= 400 ? raw.trim() : fail('at most 400 characters (X queries stop at 512)')),
+  },
+  MAX_PAGES_PER_HASHTAG: {
+    default: '5',
+    description: 'Pages of 100 tweets fetched per hashtag and collection at most.',
+    parse: integer(1, 100),
+  },
+  COLLECT_SOURCE: {
+    default: 'auto',
+    description: 'Where tweets come from: twitter, sample, off, or auto (twitter when a token is set, else sample).',
+    parse: oneOf('auto', 'twitter', 'sample', 'off'),
+  },
+  COLLECT_STARTUP_TIMEOUT: {
+    default: '30s',
+    description: 'How long the start-up collection may delay serving; past it the API starts and the collection goes on.',
+    parse: duration,
+  },
+  COLLECT_INTERVAL: {
+    default: 'off',
+    description: 'Collect again this often after start-up (off: only at start-up).',
+    parse: optionalDuration,
+  },
+  COLLECT_MAX_WAIT: {
+    default: '60s',
+    description: 'Longest wait for a rate-limit reset; past it the hashtag is left for the next collection.',
+    parse: duration,
+  },
+  COLLECT_RETRIES: {
+    default: '4',
+    description: 'Retries of an X API request that failed with 5xx, a timeout or a network error (exponential backoff, jitter).',
+    parse: integer(0, 10),
+  },
 } satisfies Record<string, Variable<unknown>>
 
 export type VariableName = keyof typeof variables
@@ -106,10 +194,31 @@ export interface MysqlConfig {
   queryTimeoutMs: number
 }
 
+export type CollectSource = 'twitter' | 'sample' | 'off'
+
+export interface CollectorConfig {
+  /** Resolved from COLLECT_SOURCE=auto: twitter with a token, sample without. */
+  source: CollectSource
+  hashtags: string[]
+  querySuffix: string
+  maxPages: number
+  startupTimeoutMs: number
+  intervalMs: number | null
+  maxWaitMs: number
+  retries: number
+  twitter: {
+    bearerToken: string | undefined
+    baseUrl: URL
+    caFile: string | undefined
+    timeoutMs: number
+  }
+}
+
 export interface Config {
   port: number
   host: string
   mysql: MysqlConfig
+  collector: CollectorConfig
 }
 
 type Parsed = { [K in VariableName]: ReturnType<(typeof variables)[K]['parse']> | undefined }
@@ -152,7 +261,37 @@ function mysqlConfig(p: Parsed): MysqlConfig {
   }
 }
 
+function collectorConfig(p: Parsed): CollectorConfig {
+  const token = p.TWITTER_BEARER_TOKEN
+  const wanted = p.COLLECT_SOURCE!
+  if (wanted === 'twitter' && token === undefined) {
+    throw new ConfigError(['COLLECT_SOURCE=twitter needs TWITTER_BEARER_TOKEN'])
+  }
+  return {
+    source: wanted === 'auto' ? (token === undefined ? 'sample' : 'twitter') : wanted,
+    hashtags: p.HASHTAGS!,
+    querySuffix: p.QUERY_SUFFIX ?? '',
+    maxPages: p.MAX_PAGES_PER_HASHTAG!,
+    startupTimeoutMs: p.COLLECT_STARTUP_TIMEOUT!,
+    intervalMs: p.COLLECT_INTERVAL!,
+    maxWaitMs: p.COLLECT_MAX_WAIT!,
+    retries: p.COLLECT_RETRIES!,
+    twitter: {
+      bearerToken: token,
+      baseUrl: p.TWITTER_API_BASE_URL!,
+      caFile: p.TWITTER_API_CA_FILE,
+      timeoutMs: p.TWITTER_API_TIMEOUT!,
+    },
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const p = parseAll(env)
-  return { port: p.PORT!, host: p.HOST!, mysql: mysqlConfig(p) }
+  return { port: p.PORT!, host: p.HOST!, mysql: mysqlConfig(p), collector: collectorConfig(p) }
 }
+
+/** Values of the secret variables, to keep them out of every log line. */
+export const secretValues = (env: Record<string, string | undefined> = process.env): string[] =>
+  Object.entries(variables)
+    .filter(([name, variable]) => 'secret' in variable && env[name] !== undefined && env[name] !== '')
+    .map(([name]) => env[name]!)

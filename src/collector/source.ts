@@ -1,0 +1,57 @@
+/**
+ * Where pages of recent-search results come from: the X API, or the bundled sample. The collector
+ * only sees this interface; both answer in the API's own JSON shape.
+ */
+
+export interface SearchRequest {
+  /** Tracked hashtag, lowercase, without '#'. */
+  tag: string
+  sinceId: string | null
+  nextToken: string | null
+}
+
+export interface RateLimit {
+  limit: number
+  remaining: number
+  /** Unix time, seconds, when the window resets. */
+  reset: number
+}
+
+export interface SearchResponse {
+  /** The response body, unchecked: `parsePage` checks it. */
+  body: unknown
+  rateLimit: RateLimit | null
+}
+
+export interface SearchSource {
+  readonly name: 'twitter' | 'sample'
+  search(request: SearchRequest): Promise<SearchResponse>
+}
+
+/** Why a request to the source failed, in the terms the collector acts on. */
+export type SourceFailure =
+  /** 429 with the window exhausted: waiting until `resetAt` helps. */
+  | { kind: 'rate_limited'; resetAt: number | null }
+  /** 429 for a monthly cap: waiting does not help. */
+  | { kind: 'usage_capped' }
+  /** 401/403: the token or the app's access is wrong; nothing will work until someone fixes it. */
+  | { kind: 'unauthorized' }
+  /** 400: this request is wrong; `sinceId` is set when the stored since_id is what the API refused. */
+  | { kind: 'bad_request'; sinceId: boolean }
+  /** 5xx, timeouts, connection errors, cut-off bodies: worth retrying. */
+  | { kind: 'transient' }
+  /** The body is not JSON. */
+  | { kind: 'malformed' }
+
+export class SourceError extends Error {
+  override name = 'SourceError'
+  constructor(
+    message: string,
+    readonly failure: SourceFailure,
+    /** HTTP status, or null when no response arrived. */
+    readonly status: number | null,
+    readonly rateLimit: RateLimit | null = null,
+  ) {
+    super(message)
+  }
+}

@@ -15,8 +15,12 @@ export type Row = RowDataPacket
 export type Param = string | number | bigint | null
 
 export interface Sql {
-  /** Runs a SELECT; rows come back with BIGINTs and DECIMALs as strings, DATETIMEs as 'YYYY-MM-DD hh:mm:ss.sss'. */
-  rows<T extends Row>(sql: string, params?: Param[]): Promise<T[]>
+  /**
+   * Runs a SELECT; rows come back with BIGINTs and DECIMALs as strings, DATETIMEs as
+   * 'YYYY-MM-DD hh:mm:ss.sss'. Prepared (and cached per connection) unless `prepared` is false,
+   * which suits statements whose shape varies, such as IN lists of any length.
+   */
+  rows<T extends Row>(sql: string, params?: Param[], options?: { prepared?: boolean }): Promise<T[]>
   /**
    * Runs an INSERT, UPDATE or DELETE. Sent as text with values escaped by mysql2 rather than as a
    * prepared statement: multi-row statements vary in shape, and each shape would hold a server-side
@@ -97,8 +101,10 @@ function withDeadline<T>(promise: Promise<T>, ms: number, onLate: (value: T) => 
 }
 
 const connectionSql = (connection: PoolConnection, timeoutMs: number): Sql => ({
-  async rows<T extends Row>(sql: string, params: Param[] = []) {
-    const [rows] = await connection.execute<T[]>({ sql, timeout: timeoutMs }, params)
+  async rows<T extends Row>(sql: string, params: Param[] = [], { prepared = true } = {}) {
+    const [rows] = prepared
+      ? await connection.execute<T[]>({ sql, timeout: timeoutMs }, params)
+      : await connection.query<T[]>({ sql, timeout: timeoutMs }, params)
     return rows
   },
   async run(sql: string, params: Param[] = []) {
@@ -159,7 +165,7 @@ export function createDatabase(config: MysqlConfig): Database {
 
   return {
     config,
-    rows: (sql, params) => withConnection((connection, ms) => connectionSql(connection, ms).rows(sql, params)),
+    rows: (sql, params, options) => withConnection((connection, ms) => connectionSql(connection, ms).rows(sql, params, options)),
     run: (sql, params) => withConnection((connection, ms) => connectionSql(connection, ms).run(sql, params)),
     transaction: (work) =>
       withConnection(async (connection) => {
@@ -171,7 +177,12 @@ export function createDatabase(config: MysqlConfig): Database {
           await connection.commit()
           return result
         } catch (error) {
-          await connection.rollback().catch(() => {})
+          // A connection that lost its link or timed out cannot roll back (the command would queue
+          // behind the stuck one forever); it is destroyed instead, and the server rolls back when
+          // it sees the connection close.
+          if (!(asUnavailable(error) instanceof DatabaseUnavailableError)) {
+            await withDeadline(connection.rollback(), config.queryTimeoutMs).catch(() => {})
+          }
           throw error
         }
       }),

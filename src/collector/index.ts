@@ -1,0 +1,78 @@
+import type { Config } from '../config'
+import type { Database } from '../db/database'
+import type { Logger } from '../observability/logger'
+import type { CollectorMetrics } from '../observability/metrics'
+import { collect, type PageProgress, type RunSummary } from './run'
+import { createSampleSource } from './sample-source'
+import type { SearchSource } from './source'
+import { createXApiSource } from './x-api-source'
+
+/**
+ * The collector as the service runs it: once at start-up, then every COLLECT_INTERVAL, never two
+ * runs at once in this process (and, through the named lock, in any other).
+ */
+
+export interface Collector {
+  /** Starts a run, or joins the one in progress. */
+  run(): Promise<RunSummary>
+  /** Runs every `intervalMs` from now on. */
+  schedule(intervalMs: number): void
+  /** Stops the schedule, interrupts a run between two pages and waits for it. */
+  stop(): Promise<void>
+}
+
+export function createSource(config: Config['collector'], logger: Logger): SearchSource {
+  if (config.source === 'twitter') return createXApiSource(config)
+  logger.warn(
+    { event: { action: 'collector-sample-data' } },
+    'TWITTER_BEARER_TOKEN is not set: loading the bundled sample data (synthetic tweets, not from X)',
+  )
+  return createSampleSource()
+}
+
+export function createCollector(deps: {
+  db: Database
+  config: Config['collector']
+  logger: Logger
+  metrics: CollectorMetrics
+  source?: SearchSource
+  onPage?: (progress: PageProgress) => void
+  random?: () => number
+}): Collector {
+  const source = deps.source ?? createSource(deps.config, deps.logger)
+  const abort = new AbortController()
+  let current: Promise<RunSummary> | null = null
+  let timer: ReturnType<typeof setInterval> | null = null
+
+  const run = () => {
+    current ??= collect({ ...deps, source }, abort.signal)
+      .catch((error: unknown) => {
+        // Only the lock connection and the hashtag registration can throw here: the database is away.
+        deps.logger.error({ err: error, event: { action: 'collection-failed' } }, 'collection could not start')
+        deps.metrics.runs.inc({ outcome: 'failed' })
+        return {
+          outcome: 'failed',
+          source: source.name,
+          hashtags: [],
+          durationMs: 0,
+          reason: (error as Error).message,
+        } satisfies RunSummary
+      })
+      .finally(() => {
+        current = null
+      })
+    return current
+  }
+
+  return {
+    run,
+    schedule(intervalMs) {
+      timer = setInterval(() => void run(), intervalMs)
+    },
+    async stop() {
+      if (timer !== null) clearInterval(timer)
+      abort.abort()
+      await current
+    },
+  }
+}

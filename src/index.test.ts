@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import { loadConfig } from './config'
+import { freePort, jsonLines, spawnBun, waitReady } from './testing/process'
 
 /** The real process, as `bun run start` runs it. */
 
-const ENTRY = join(import.meta.dir, 'index.ts')
 const base = loadConfig({}).mysql
 const database = `th_test_proc_${randomBytes(4).toString('hex')}`
 let admin: mysql.Connection
@@ -21,48 +19,14 @@ afterAll(async () => {
   await admin.end()
 })
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-function spawnService(env: Record<string, string>) {
-  return Bun.spawn(['bun', ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-}
-
-async function waitReady(url: string, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    const status = await fetch(`${url}/health/ready`).then(
-      (r) => r.status,
-      () => 0,
-    )
-    if (status === 200) return
-    await Bun.sleep(100)
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`)
-}
-
-const lines = (text: string) =>
-  text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-
 describe('the service process', () => {
   test('when started on a server without its database, then it creates it and serves', async () => {
     const port = await freePort()
-    const child = spawnService({
+    const child = spawnBun('index.ts', {
       PORT: String(port),
       HOST: '127.0.0.1',
       MYSQL_URL: `mysql://${base.user}@${base.host}:${base.port}/${database}`,
+      COLLECT_SOURCE: 'off',
       MYSQL_QUERY_TIMEOUT: '20s',
     })
     const url = `http://127.0.0.1:${port}`
@@ -86,7 +50,7 @@ describe('the service process', () => {
       expect(await response.json()).toEqual({ data: [] })
       expect(refused).toBe(true)
       expect(await child.exited).toBe(0)
-      const actions = lines(await new Response(child.stdout).text())
+      const actions = jsonLines(await new Response(child.stdout).text())
         .map((l) => l.event?.action)
         .filter(Boolean)
       expect(actions).toEqual(['service-started', 'service-stopping', 'service-stopped'])
@@ -97,9 +61,9 @@ describe('the service process', () => {
   })
 
   test('when the configuration is invalid, then it exits with code 2 and one message naming each bad variable', async () => {
-    const child = spawnService({ PORT: '99999', MYSQL_POOL_SIZE: 'many' })
+    const child = spawnBun('index.ts', { PORT: '99999', MYSQL_POOL_SIZE: 'many' })
     expect(await child.exited).toBe(2)
-    const [line] = lines(await new Response(child.stdout).text())
+    const line = jsonLines(await new Response(child.stdout).text())[0]!
     expect(line['log.level']).toBe('fatal')
     expect(line.message).toContain('PORT must be an integer from 1 to 65535, got "99999"')
     expect(line.message).toContain('MYSQL_POOL_SIZE must be an integer from 1 to 200, got "many"')

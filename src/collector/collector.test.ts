@@ -1,0 +1,428 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { Registry } from 'prom-client'
+import { type CollectorConfig, loadConfig } from '../config'
+import { createLogger } from '../observability/logger'
+import { createCollectorMetrics } from '../observability/metrics'
+import { CapturedLog } from '../testing/app'
+import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { type FakeUser, FakeXApi, snowflakeAt } from '../testing/fake-x-api'
+import { createCollector } from '.'
+import { createXApiSource } from './x-api-source'
+
+let database: TestDatabase
+let fake: FakeXApi
+
+beforeEach(async () => {
+  database = await createTestDatabase()
+  fake = await new FakeXApi().start()
+})
+
+afterEach(async () => {
+  fake.stop()
+  await database.drop()
+})
+
+const alice: FakeUser = { id: '1999999999999999999', username: 'alice', name: 'Alice 🚀', followers_count: 1200 }
+const bob: FakeUser = { id: '200', username: 'bob', name: 'Bob', followers_count: 80 }
+
+function collectorConfig(overrides: Partial<CollectorConfig> = {}): CollectorConfig {
+  const config = loadConfig({
+    TWITTER_BEARER_TOKEN: fake.token,
+    TWITTER_API_BASE_URL: fake.baseUrl,
+    TWITTER_API_CA_FILE: fake.caFile,
+    HASHTAGS: 'devops,sre,logmonitoring',
+    COLLECT_MAX_WAIT: '5s',
+    COLLECT_RETRIES: '3',
+  }).collector
+  return { ...config, ...overrides }
+}
+
+/** The real collector with the real twitter-api-v2 client, pointed at the fake API. */
+function harness(overrides: Partial<CollectorConfig> = {}) {
+  const log = new CapturedLog()
+  const registry = new Registry()
+  const config = collectorConfig(overrides)
+  const pages: string[] = []
+  const collector = createCollector({
+    db: database.db,
+    config,
+    logger: createLogger({ destination: log, level: 'debug' }),
+    metrics: createCollectorMetrics(registry),
+    source: createXApiSource(config),
+    onPage: (p) => pages.push(`${p.tag}:${p.page}`),
+    random: () => 0.5,
+  })
+  return { collector, log, registry, pages }
+}
+
+/** Every stored row, minus what describes the last run (its time, outcome and result count). */
+async function snapshot() {
+  const [tweets] = await database.admin.query(
+    'SELECT id, hashtag, author_id, lang, text, created_at FROM tweets ORDER BY id, hashtag',
+  )
+  const [users] = await database.admin.query('SELECT id, username, name, followers_count FROM users ORDER BY id')
+  const [hashtags] = await database.admin.query('SELECT tag, newest_id FROM hashtags ORDER BY tag')
+  return { tweets, users, hashtags } as { tweets: any[]; users: any[]; hashtags: any[] }
+}
+
+/** What the hashtags table says of the last collection. */
+async function collectionState() {
+  const [rows] = await database.admin.query('SELECT tag, newest_id, last_outcome, last_result_count FROM hashtags ORDER BY tag')
+  return rows as any[]
+}
+
+const metric = async (registry: Registry, name: string) => (await registry.getSingleMetric(name)!.get()).values
+
+describe('collecting from the X API', () => {
+  test('when a hashtag has more than a page, then next_token is followed and every tweet stored once', async () => {
+    fake.pageSize = 2
+    fake.addTweets(alice, [
+      { text: 'one #devops', tags: ['devops'], minutesAgo: 50 },
+      { text: 'two #DevOps', tags: ['DevOps'], minutesAgo: 40 },
+      { text: 'three #devops 🔥', tags: ['devops'], minutesAgo: 30, lang: 'pt' },
+    ])
+    fake.addTweets(bob, [
+      { text: 'four #devops', tags: ['devops'], minutesAgo: 20 },
+      { text: 'five #devops', tags: ['devops'], minutesAgo: 10 },
+    ])
+    const { collector, pages, registry } = harness()
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('success')
+    expect(await metric(registry, 'twitter_collector_runs_total')).toEqual([{ value: 1, labels: { outcome: 'success' } }])
+    expect(await metric(registry, 'twitter_collector_api_requests_total')).toEqual([{ value: 5, labels: { status: '200' } }])
+    expect((await metric(registry, 'twitter_collector_tweets_stored_total')).map((v) => [v.labels.hashtag, v.value])).toEqual([
+      ['devops', 5],
+      ['sre', 0],
+      ['logmonitoring', 0],
+    ])
+    expect(await metric(registry, 'twitter_collector_rate_limit_remaining')).toEqual([{ value: 445, labels: {} }])
+    expect((await metric(registry, 'twitter_collector_last_success_timestamp_seconds'))[0]!.value).toBeGreaterThan(
+      Date.now() / 1000 - 60,
+    )
+    expect(summary.hashtags.find((h) => h.tag === 'devops')).toMatchObject({
+      outcome: 'ok',
+      pages: 3,
+      tweets: 5,
+      newTweets: 5,
+      knownTweets: 0,
+    })
+    expect(pages.filter((p) => p.startsWith('devops'))).toEqual(['devops:1', 'devops:2', 'devops:3'])
+    const requests = fake.requestsFor('devops')
+    expect(requests.map((r) => r.nextToken === null)).toEqual([true, false, false])
+    expect(requests.every((r) => r.query === '#devops' && r.authorization === `Bearer ${fake.token}`)).toBe(true)
+    expect(fake.violations).toEqual([])
+    const { tweets, users } = await snapshot()
+    expect(tweets.map((t) => t.text).sort()).toEqual([
+      'five #devops',
+      'four #devops',
+      'one #devops',
+      'three #devops 🔥',
+      'two #DevOps',
+    ])
+    expect(users).toEqual([
+      { id: '200', username: 'bob', name: 'Bob', followers_count: '80' },
+      { id: '1999999999999999999', username: 'alice', name: 'Alice 🚀', followers_count: '1200' },
+    ])
+    const newest = fake.tweets.map((t) => BigInt(t.id)).sort((a, b) => (a < b ? 1 : -1))[0]
+    expect((await collectionState()).find((h) => h.tag === 'devops')).toEqual({
+      tag: 'devops',
+      newest_id: String(newest),
+      last_outcome: 'ok',
+      last_result_count: 5,
+    })
+  })
+
+  test('when run again, then since_id asks only for what is new, and two runs leave identical rows', async () => {
+    fake.addTweets(alice, [{ text: 'a #devops #sre', tags: ['devops', 'sre'], minutesAgo: 30 }])
+    const { collector } = harness()
+    await collector.run()
+    const first = await snapshot()
+    const second = await collector.run()
+    expect(second.hashtags.map((h) => [h.tag, h.outcome, h.tweets])).toEqual([
+      ['devops', 'ok', 0],
+      ['sre', 'ok', 0],
+      ['logmonitoring', 'ok', 0],
+    ])
+    expect(await snapshot()).toEqual(first)
+    const [, again] = fake.requestsFor('devops')
+    expect(again!.sinceId).toBe(first.hashtags.find((h) => h.tag === 'devops').newest_id)
+
+    const [late] = fake.addTweets(bob, [{ text: 'b #devops', tags: ['devops'], minutesAgo: 1 }])
+    const third = await collector.run()
+    expect(third.hashtags[0]).toMatchObject({ tag: 'devops', tweets: 1, newTweets: 1 })
+    expect((await snapshot()).hashtags.find((h) => h.tag === 'devops').newest_id).toBe(late!.id)
+  })
+
+  test('when a tweet carries two tracked hashtags, then it is linked to both, once each, whichever search found it', async () => {
+    fake.addTweets(alice, [{ text: 'SLOs #DevOps #SRE #unrelated', tags: ['DevOps', 'SRE', 'unrelated'], minutesAgo: 5 }])
+    const { collector } = harness()
+    const summary = await collector.run()
+    expect(summary.hashtags.map((h) => [h.tag, h.newTweets, h.knownTweets])).toEqual([
+      ['devops', 1, 0],
+      ['sre', 0, 1],
+      ['logmonitoring', 0, 0],
+    ])
+    const { tweets } = await snapshot()
+    expect(tweets.map((t) => t.hashtag)).toEqual(['devops', 'sre'])
+  })
+
+  test('when a follower count changed between runs, then the user row is refreshed', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    const { collector } = harness()
+    await collector.run()
+    fake.users.set(alice.id, { ...alice, followers_count: 99_999, name: 'Alice renamed' })
+    fake.addTweets(fake.users.get(alice.id)!, [{ text: 'y #devops', tags: ['devops'], minutesAgo: 1 }])
+    await collector.run()
+    const { users } = await snapshot()
+    expect(users).toEqual([{ id: alice.id, username: 'alice', name: 'Alice renamed', followers_count: '99999' }])
+  })
+
+  test('when a tracked hashtag has no results, then it is still listed with its outcome', async () => {
+    const { collector } = harness()
+    const summary = await collector.run()
+    expect(summary.hashtags.find((h) => h.tag === 'logmonitoring')).toMatchObject({ outcome: 'ok', pages: 1, tweets: 0 })
+    expect((await collectionState()).find((h) => h.tag === 'logmonitoring')).toEqual({
+      tag: 'logmonitoring',
+      newest_id: null,
+      last_outcome: 'ok',
+      last_result_count: 0,
+    })
+  })
+
+  test('when QUERY_SUFFIX is set, then it is appended to every query', async () => {
+    const { collector } = harness({ querySuffix: '-is:retweet lang:en' })
+    await collector.run()
+    expect(fake.requests.map((r) => r.query)).toEqual([
+      '#devops -is:retweet lang:en',
+      '#sre -is:retweet lang:en',
+      '#logmonitoring -is:retweet lang:en',
+    ])
+  })
+})
+
+describe('faults of the X API', () => {
+  test('when the rate limit is spent, then the collector waits for the reset and goes on', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 1 }
+    const { collector, log } = harness()
+    const started = Date.now()
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('success')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    expect(log.lines.some((l: any) => l.event?.action === 'collector-rate-limit-wait')).toBe(true)
+    expect((await snapshot()).tweets).toHaveLength(1)
+  })
+
+  test('when the reset is further away than COLLECT_MAX_WAIT, then the hashtags are left for the next run, since_id unmoved', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 900 }
+    const { collector, registry } = harness({ maxWaitMs: 1_000 })
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('failed')
+    expect(summary.hashtags.map((h) => h.outcome)).toEqual(['rate_limited', 'rate_limited', 'rate_limited'])
+    expect(summary.hashtags[0]!.reason).toContain('COLLECT_MAX_WAIT')
+    // One request found the window spent; the others were not even sent.
+    expect(fake.requests).toHaveLength(1)
+    expect((await collectionState()).map((h) => [h.tag, h.newest_id, h.last_outcome])).toEqual([
+      ['devops', null, 'rate_limited'],
+      ['logmonitoring', null, 'rate_limited'],
+      ['sre', null, 'rate_limited'],
+    ])
+    expect(await metric(registry, 'twitter_collector_api_requests_total')).toEqual([{ value: 1, labels: { status: '429' } }])
+
+    fake.rateLimit = { limit: 450, remaining: 450, reset: Math.floor(Date.now() / 1000) + 900 }
+    expect((await collector.run()).outcome).toBe('success')
+    expect((await snapshot()).tweets).toHaveLength(1)
+  })
+
+  test('when the API answers 503 twice, then the request is retried with backoff and succeeds', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.faults.push(
+      { tag: 'devops', status: 503, body: { title: 'Service Unavailable', status: 503 } },
+      { tag: 'devops', status: 503, body: { title: 'Service Unavailable', status: 503 } },
+    )
+    const { collector, registry, log } = harness()
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('success')
+    expect(fake.requestsFor('devops')).toHaveLength(3)
+    const requests = await metric(registry, 'twitter_collector_api_requests_total')
+    expect(requests.find((v) => v.labels.status === '503')?.value).toBe(2)
+    expect(log.lines.filter((l: any) => l.event?.action === 'collector-retry').map((l: any) => l.twitter.delay_ms)).toEqual([
+      250, 500,
+    ])
+  })
+
+  test('when the API keeps failing, then the hashtag fails after the retries and the others are collected', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops #sre', tags: ['devops', 'sre'], minutesAgo: 10 }])
+    for (let i = 0; i < 4; i++) fake.faults.push({ tag: 'devops', status: 500, body: { title: 'Internal Error' } })
+    const { collector } = harness({ retries: 3 })
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('partial')
+    expect(summary.hashtags.map((h) => h.outcome)).toEqual(['failed', 'ok', 'ok'])
+    expect(fake.requestsFor('devops')).toHaveLength(4)
+  })
+
+  test('when a request times out, then it is retried', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.faults.push({ tag: 'devops', delayMs: 1_500, status: 200, body: { meta: { result_count: 0 } } })
+    const { collector } = harness({ twitter: { ...collectorConfig().twitter, timeoutMs: 300 } })
+    const summary = await collector.run()
+    expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', tweets: 1 })
+  })
+
+  test('when the token is refused (401), then the run stops at once with one clear error that never shows the token', async () => {
+    const { collector, log } = harness({ twitter: { ...collectorConfig().twitter, bearerToken: 'wrong-token-SECRET123' } })
+    const summary = await collector.run()
+    expect(summary.outcome).toBe('failed')
+    expect(summary.reason).toBe('the X API rejected the bearer token (401 Unauthorized): check TWITTER_BEARER_TOKEN')
+    expect(summary.hashtags.map((h) => h.outcome)).toEqual(['unauthorized', 'skipped', 'skipped'])
+    expect(fake.requests).toHaveLength(1)
+    const text = JSON.stringify(log.lines)
+    expect(text).not.toContain('SECRET123')
+    expect(text).not.toContain(fake.token)
+  })
+
+  test('when access is forbidden (403), then the run stops and says why', async () => {
+    fake.faults.push({
+      status: 403,
+      body: { title: 'Client Forbidden', reason: 'client-not-enrolled', type: 'https://api.x.com/2/problems/client-forbidden' },
+    })
+    const summary = await harness().collector.run()
+    expect(summary.reason).toContain('403 Client Forbidden: client-not-enrolled')
+    expect(summary.hashtags.map((h) => h.outcome)).toEqual(['unauthorized', 'skipped', 'skipped'])
+  })
+
+  test('when the monthly usage cap is hit, then the run stops without waiting', async () => {
+    fake.faults.push({
+      status: 429,
+      body: { title: 'UsageCapExceeded', period: 'Monthly', type: 'https://api.x.com/2/problems/usage-capped' },
+    })
+    const summary = await harness().collector.run()
+    expect(summary.hashtags.map((h) => h.outcome)).toEqual(['usage_capped', 'skipped', 'skipped'])
+  })
+
+  test.each([
+    ['a body that is not JSON', { raw: '{"data": [' }],
+    ['a page that is not a search response', { body: { data: 'oops', meta: { result_count: 1 } } }],
+    ['a tweet without an id', { transform: (p: any) => ({ ...p, data: p.data.map((t: any) => ({ ...t, id: undefined })) }) }],
+  ])('when page 2 is %s, then page 1 stays, nothing of page 2 is stored, and the next run completes', async (_, fault) => {
+    fake.pageSize = 1
+    fake.addTweets(alice, [
+      { text: 'old #devops', tags: ['devops'], minutesAgo: 20 },
+      { text: 'new #devops', tags: ['devops'], minutesAgo: 10 },
+    ])
+    fake.faults.push({ tag: 'devops', page: 2, ...fault })
+    const { collector, log } = harness()
+    const summary = await collector.run()
+    expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'malformed', pages: 1 })
+    expect((await snapshot()).tweets.map((t) => t.text)).toEqual(['new #devops'])
+    expect((await snapshot()).hashtags.find((h) => h.tag === 'devops').newest_id).toBeNull()
+    const stopped = log.lines.find((l: any) => l.event?.action === 'collector-hashtag-stopped') as any
+    expect(stopped.twitter).toMatchObject({ hashtag: 'devops', outcome: 'malformed', page: 2 })
+
+    expect((await collector.run()).outcome).toBe('success')
+    expect((await snapshot()).tweets.map((t) => t.text).sort()).toEqual(['new #devops', 'old #devops'])
+  })
+
+  test('when a page carries the partial-error array, then the rest of it is stored and the errors are logged with hashtag and page', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    const error = {
+      value: '42',
+      detail: 'Could not find user with id: [42].',
+      title: 'Not Found Error',
+      resource_type: 'user',
+      parameter: 'id',
+      resource_id: '42',
+      type: 'https://api.twitter.com/2/problems/resource-not-found',
+    }
+    fake.faults.push({
+      tag: 'devops',
+      transform: (p) => ({
+        ...p,
+        data: [
+          ...p.data,
+          { id: '43', text: 'orphan #devops', author_id: '42', created_at: new Date().toISOString(), lang: 'en' },
+        ],
+        errors: [error],
+      }),
+    })
+    const { collector, log } = harness()
+    const summary = await collector.run()
+    expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', partialErrors: 1, newTweets: 1 })
+    expect((await snapshot()).tweets.map((t) => t.text)).toEqual(['x #devops'])
+    const warning = log.lines.find((l: any) => l.event?.action === 'collector-partial-errors') as any
+    expect(warning.twitter).toMatchObject({ hashtag: 'devops', page: 1, errors: [error], tweets_without_author: ['43'] })
+  })
+
+  test('when the stored since_id is refused by the API, then it is dropped and the hashtag collected without it', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.faults.push({
+      tag: 'devops',
+      status: 400,
+      body: {
+        errors: [{ parameters: { since_id: ['1'] }, message: 'Invalid since_id' }],
+        title: 'Invalid Request',
+        type: 'https://api.x.com/2/problems/invalid-request',
+      },
+    })
+    const refused = snowflakeAt(Date.now() - 3_600_000)
+    await database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [refused])
+    const summary = await harness().collector.run()
+    expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', tweets: 1 })
+    expect(fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([refused, null])
+  })
+
+  test('when the stored since_id is older than the seven-day window, then it is not sent at all', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    const aged = snowflakeAt(Date.now() - 8 * 24 * 3_600_000)
+    await database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [aged])
+    await harness().collector.run()
+    expect(fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([null])
+    expect(fake.violations).toEqual([])
+  })
+})
+
+describe('storage', () => {
+  test('when a page cannot be written (its insert waits on a lock past the timeout), then none of it is stored', async () => {
+    const [tweet] = fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    const short = await createTestDatabase({ queryTimeoutMs: 500 })
+    try {
+      // A locking read of the tweet's key holds its gap: the collector's INSERT has to wait.
+      await short.admin.query('BEGIN')
+      await short.admin.query('SELECT id FROM tweets WHERE id = ? FOR UPDATE', [tweet!.id])
+      const config = collectorConfig({ hashtags: ['devops'] })
+      const collector = createCollector({
+        db: short.db,
+        config,
+        logger: createLogger({ destination: new CapturedLog() }),
+        metrics: createCollectorMetrics(new Registry()),
+        source: createXApiSource(config),
+      })
+      const summary = await collector.run()
+      await short.admin.query('COMMIT')
+      expect(summary.hashtags[0]).toMatchObject({ outcome: 'failed', pages: 1 })
+      // The users upsert ran before the blocked insert, in the same transaction: rolled back with it.
+      const [[counts]] = (await short.admin.query(
+        'SELECT (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM tweets) t',
+      )) as any
+      expect([Number(counts.u), Number(counts.t)]).toEqual([0, 0])
+      expect((await collector.run()).outcome).toBe('success')
+      const [[after]] = (await short.admin.query('SELECT (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM tweets) t')) as any
+      expect([Number(after.u), Number(after.t)]).toEqual([1, 1])
+    } finally {
+      await short.admin.query('ROLLBACK').catch(() => {})
+      await short.drop()
+    }
+  })
+
+  test('when two collectors start together on one database, then exactly one collects and the other says so', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    fake.faults.push({ tag: 'devops', delayMs: 500, transform: (p) => p })
+    const one = harness()
+    const two = harness()
+    const summaries = await Promise.all([one.collector.run(), two.collector.run()])
+    expect(summaries.map((s) => s.outcome).sort()).toEqual(['skipped', 'success'])
+    expect(summaries.find((s) => s.outcome === 'skipped')!.reason).toContain('another process holds the collector lock')
+    expect(fake.requestsFor('devops')).toHaveLength(1)
+  })
+})

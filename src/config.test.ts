@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, loadConfig, parseDuration } from './config'
+import { ConfigError, loadConfig, parseDuration, secretValues } from './config'
 
 describe('configuration', () => {
   test('when nothing is set, then the defaults are used', () => {
@@ -115,6 +115,23 @@ describe('configuration', () => {
     expect(() => loadConfig({ HASHTAGS: ' , ' })).toThrow(/HASHTAGS/)
     expect(() => loadConfig({ TWITTER_API_BASE_URL: 'http://api.x.com' })).toThrow(/TWITTER_API_BASE_URL must be an https/)
     expect(() => loadConfig({ TWITTER_API_CA_FILE: '/nonexistent.pem' })).toThrow(/TWITTER_API_CA_FILE/)
+  })
+
+  test('when LOGSTASH_HOST is set, then lines are shipped there, to port 5044 unless told otherwise', () => {
+    expect(loadConfig({}).log).toEqual({ level: 'info', format: 'json', environment: 'development', logstash: null })
+    expect(loadConfig({ LOGSTASH_HOST: 'logstash', LOG_FORMAT: 'pretty', LOG_LEVEL: 'debug' }).log).toEqual({
+      level: 'debug',
+      format: 'pretty',
+      environment: 'development',
+      logstash: { host: 'logstash', port: 5044, maxQueuedLines: 10_000 },
+    })
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT must be one of json, pretty, got "xml"')
+  })
+
+  test('secret values include the password inside MYSQL_URL', () => {
+    expect(secretValues({ MYSQL_URL: 'mysql://u:p%40ss@h/d', TWITTER_BEARER_TOKEN: 'tok' }).sort()).toEqual(
+      ['mysql://u:p%40ss@h/d', 'p%40ss', 'p@ss', 'tok'].sort(),
+    )
   })
 
   test('durations', () => {

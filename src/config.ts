@@ -174,6 +174,28 @@ export const variables = {
     description: 'Longest wait for a rate-limit reset; past it the hashtag is left for the next collection.',
     parse: duration,
   },
+  LOG_LEVEL: {
+    default: 'info',
+    description: 'Lowest level logged.',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace'),
+  },
+  LOG_FORMAT: {
+    default: 'json',
+    description: 'json: ECS JSON lines on stdout; pretty: readable lines, for people.',
+    parse: oneOf('json', 'pretty'),
+  },
+  SERVICE_ENVIRONMENT: {
+    default: 'development',
+    description: 'service.environment of every log line (production, staging, ...).',
+    parse: (raw: string) => (/^[A-Za-z0-9._-]{1,64}$/.test(raw) ? raw : fail('a name of letters, digits, . _ -')),
+  },
+  LOGSTASH_HOST: { description: 'Also ship the log lines to Logstash (tcp, json_lines) on this host.', parse: hostname },
+  LOGSTASH_PORT: { default: '5044', description: 'Port of the Logstash tcp input.', parse: integer(1, 65535) },
+  LOGSTASH_QUEUE_LINES: {
+    default: '10000',
+    description: 'Log lines kept while Logstash is unreachable or slow; beyond, the oldest are dropped and counted.',
+    parse: integer(100, 1_000_000),
+  },
   COLLECT_RETRIES: {
     default: '4',
     description: 'Retries of an X API request that failed with 5xx, a timeout or a network error (exponential backoff, jitter).',
@@ -214,11 +236,19 @@ export interface CollectorConfig {
   }
 }
 
+export interface LogConfig {
+  level: string
+  format: 'json' | 'pretty'
+  environment: string
+  logstash: { host: string; port: number; maxQueuedLines: number } | null
+}
+
 export interface Config {
   port: number
   host: string
   mysql: MysqlConfig
   collector: CollectorConfig
+  log: LogConfig
 }
 
 type Parsed = { [K in VariableName]: ReturnType<(typeof variables)[K]['parse']> | undefined }
@@ -287,11 +317,28 @@ function collectorConfig(p: Parsed): CollectorConfig {
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const p = parseAll(env)
-  return { port: p.PORT!, host: p.HOST!, mysql: mysqlConfig(p), collector: collectorConfig(p) }
+  return {
+    port: p.PORT!,
+    host: p.HOST!,
+    mysql: mysqlConfig(p),
+    collector: collectorConfig(p),
+    log: {
+      level: p.LOG_LEVEL!,
+      format: p.LOG_FORMAT!,
+      environment: p.SERVICE_ENVIRONMENT!,
+      logstash:
+        p.LOGSTASH_HOST === undefined
+          ? null
+          : { host: p.LOGSTASH_HOST, port: p.LOGSTASH_PORT!, maxQueuedLines: p.LOGSTASH_QUEUE_LINES! },
+    },
+  }
 }
 
-/** Values of the secret variables, to keep them out of every log line. */
-export const secretValues = (env: Record<string, string | undefined> = process.env): string[] =>
-  Object.entries(variables)
+/** Values of the secret variables, and the password inside MYSQL_URL, to keep out of every log line. */
+export function secretValues(env: Record<string, string | undefined> = process.env): string[] {
+  const values = Object.entries(variables)
     .filter(([name, variable]) => 'secret' in variable && env[name] !== undefined && env[name] !== '')
     .map(([name]) => env[name]!)
+  const password = URL.parse(env.MYSQL_URL ?? '')?.password
+  return password ? [...values, password, decodeURIComponent(password)] : values
+}

@@ -1,0 +1,166 @@
+import net from 'node:net'
+
+/**
+ * Ships log lines to Logstash over TCP (json_lines: one JSON document per line), from the main
+ * thread and off the request path. A write only queues the line; the socket is fed as fast as it
+ * drains. The queue is bounded: when Logstash is down, slow or not reading, the oldest lines are
+ * dropped and counted instead of memory growing. The connection is re-established by itself, with
+ * backoff, and a socket that stops draining is replaced.
+ */
+
+export interface LogstashStreamOptions {
+  host: string
+  port: number
+  /** Lines kept while Logstash cannot take them; beyond, the oldest are dropped. */
+  maxQueuedLines: number
+  /** A socket that has not drained for this long is considered stuck and replaced. */
+  stallTimeoutMs?: number
+  reconnectMinMs?: number
+  reconnectMaxMs?: number
+  /** Told how many lines were dropped, each time some are. */
+  onDrop?: (lines: number) => void
+  /** Told when the connection comes up or goes down. */
+  onConnection?: (connected: boolean) => void
+}
+
+/** Lines sent in one socket write at most: fewer syscalls than a write per line. */
+const BATCH_LINES = 256
+
+export class LogstashStream {
+  private queue: string[] = []
+  private head = 0
+  private socket: net.Socket | null = null
+  private connected = false
+  private draining = false
+  private stallTimer: ReturnType<typeof setTimeout> | null = null
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  private attempt = 0
+  private closed = false
+  private handedOver = 0
+  private readonly stallTimeoutMs: number
+  private readonly reconnectMinMs: number
+  private readonly reconnectMaxMs: number
+
+  constructor(private readonly options: LogstashStreamOptions) {
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 10_000
+    this.reconnectMinMs = options.reconnectMinMs ?? 250
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000
+    this.connect()
+  }
+
+  /** Lines waiting to be sent. */
+  get queued(): number {
+    return this.queue.length - this.head
+  }
+
+  get isConnected(): boolean {
+    return this.connected
+  }
+
+  /** Lines handed to the socket so far (in flight at a connection reset, they may still be lost). */
+  get sent(): number {
+    return this.handedOver
+  }
+
+  /** Queues one line (pino hands them over with their newline). Never blocks, never throws. */
+  write(line: string): void {
+    if (this.closed) return
+    this.queue.push(line.endsWith('\n') ? line : `${line}\n`)
+    const excess = this.queued - this.options.maxQueuedLines
+    if (excess > 0) {
+      this.head += excess
+      this.options.onDrop?.(excess)
+    }
+    this.flush()
+    this.compact()
+  }
+
+  /** Sends what it can within `timeoutMs`, then closes the connection for good. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    const until = Date.now() + timeoutMs
+    while (this.queued > 0 && this.connected && Date.now() < until) await Bun.sleep(10)
+    this.closed = true
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    this.clearStall()
+    const dropped = this.queued
+    this.queue = []
+    this.head = 0
+    if (dropped > 0) this.options.onDrop?.(dropped)
+    this.socket?.end()
+    this.socket?.destroy()
+  }
+
+  private connect(): void {
+    if (this.closed) return
+    const socket = net.connect({ host: this.options.host, port: this.options.port })
+    this.socket = socket
+    socket.setNoDelay(true)
+    socket.on('connect', () => {
+      if (this.socket !== socket) return
+      this.connected = true
+      this.attempt = 0
+      this.options.onConnection?.(true)
+      this.flush()
+    })
+    // Every failure ends in 'close'; 'error' only needs a listener so that it never crashes the process.
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      if (this.socket !== socket) return
+      this.socket = null
+      this.draining = false
+      this.clearStall()
+      if (this.connected) this.options.onConnection?.(false)
+      this.connected = false
+      this.scheduleReconnect()
+    })
+    socket.on('drain', () => {
+      if (this.socket !== socket) return
+      this.draining = false
+      this.clearStall()
+      this.flush()
+    })
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== null) return
+    const ceiling = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** this.attempt++)
+    // Full jitter: replicas restarted together do not reconnect in lockstep.
+    const delay = Math.round(this.reconnectMinMs / 2 + Math.random() * ceiling)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.connect()
+    }, delay)
+    this.reconnectTimer.unref?.()
+  }
+
+  private flush(): void {
+    const socket = this.socket
+    if (socket === null || !this.connected || this.draining) return
+    while (this.queued > 0) {
+      const end = Math.min(this.queue.length, this.head + BATCH_LINES)
+      const chunk = this.queue.slice(this.head, end).join('')
+      this.handedOver += end - this.head
+      this.head = end
+      if (!socket.write(chunk)) {
+        // The kernel buffer is full: wait for 'drain' rather than buffering without bound in userland.
+        this.draining = true
+        this.stallTimer = setTimeout(() => socket.destroy(), this.stallTimeoutMs)
+        this.stallTimer.unref?.()
+        break
+      }
+    }
+  }
+
+  /** Lines before `head` are sent or dropped: release them once they are the larger part. */
+  private compact(): void {
+    if (this.head > 1_024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer)
+    this.stallTimer = null
+  }
+}

@@ -1,5 +1,6 @@
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
+import type { Registry } from 'prom-client'
 import pkg from '../package.json'
 import type { Database } from './db/database'
 import { hashtagsModule } from './modules/hashtags'
@@ -7,7 +8,9 @@ import { healthModule, type Lifecycle } from './modules/health'
 import { tweetsModule } from './modules/tweets'
 import { usersModule } from './modules/users'
 import type { Logger } from './observability/logger'
-import { errorHandler } from './shared/errors'
+import { METRICS_PATH, metricsPlugin } from './observability/metrics'
+import { requestLog } from './observability/request-log'
+import { errorHandler, notFound } from './shared/errors'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './shared/swagger-assets'
 
 export interface AppDeps {
@@ -16,6 +19,8 @@ export interface AppDeps {
   tables: string[]
   lifecycle: Lifecycle
   logger: Logger
+  /** The service's own metrics, served at /metrics beside the HTTP ones. */
+  registry: Registry
 }
 
 export const API_DESCRIPTION = `Recent tweets for a list of tracked hashtags, collected from the X API v2 and stored in MySQL.
@@ -26,10 +31,13 @@ Ids are 64-bit and always strings.`
 
 /** Builds the application; it never listens (src/index.ts does), so tests can run it on any port. */
 export function createApp(deps: AppDeps) {
-  let routes: Route[] = []
+  let routes: RouteMatcher[] = []
   const app = new Elysia({ name: 'twitter-hashtags' })
-    // First, and global: it must see the errors of every route registered after it.
-    .use(errorHandler({ logger: deps.logger, allowedMethods: (path) => allowedMethods(routes, path) }))
+    // Plugins that must see every route come first, scoped global, in this order: request ids and
+    // the access log, then errors, then metrics (see errorHandler).
+    .use(requestLog(deps.logger))
+    .use(errorHandler(deps.logger))
+    .use(metricsPlugin(deps.registry))
     .use(
       openapi({
         path: '/swagger',
@@ -50,7 +58,7 @@ export function createApp(deps: AppDeps) {
           theme: `${SWAGGER_ASSETS_PATH}/swagger-ui.css`,
           autoDarkMode: false,
         },
-        exclude: { paths: [`${SWAGGER_ASSETS_PATH}/:file`] },
+        exclude: { paths: [`${SWAGGER_ASSETS_PATH}/:file`, METRICS_PATH, '/*'] },
       }),
     )
     .use(swaggerAssets())
@@ -58,17 +66,21 @@ export function createApp(deps: AppDeps) {
     .use(usersModule(deps.db))
     .use(hashtagsModule(deps.db))
     .use(healthModule(deps.db, deps.tables, deps.lifecycle))
+    // Everything else: one route, so that metrics and logs label unknown paths with one value.
+    .all('/*', ({ request, path }) => {
+      throw notFound(request.method, path, allowedMethods(routes, path))
+    })
   routes = app.routes
+    .filter((route) => route.path !== '/*')
+    .map((route) => ({ method: route.method, pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`) }))
   return app
 }
 
-type Route = { method: string; path: string }
+type RouteMatcher = { method: string; pattern: RegExp }
 
 /** Methods the routes declare for a path (`:param` segments match any segment). */
-function allowedMethods(routes: Route[], path: string): string[] {
-  const methods = routes
-    .filter((route) => new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`).test(path))
-    .map((route) => route.method)
+function allowedMethods(routes: RouteMatcher[], path: string): string[] {
+  const methods = routes.filter((route) => route.pattern.test(path)).map((route) => route.method)
   return [...new Set(methods.includes('GET') ? [...methods, 'HEAD'] : methods)]
 }
 

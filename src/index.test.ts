@@ -50,10 +50,17 @@ describe('the service process', () => {
       expect(await response.json()).toEqual({ data: [] })
       expect(refused).toBe(true)
       expect(await child.exited).toBe(0)
-      const actions = jsonLines(await new Response(child.stdout).text())
-        .map((l) => l.event?.action)
-        .filter(Boolean)
-      expect(actions).toEqual(['service-started', 'service-stopping', 'service-stopped'])
+      const lines = jsonLines(await new Response(child.stdout).text())
+      expect(lines.map((l) => l.event?.action)).toEqual([
+        'service-starting',
+        'service-started',
+        'http-request',
+        'service-stopping',
+        'http-request',
+        'service-stopped',
+      ])
+      // The request that was in flight at SIGTERM is answered and logged.
+      expect(lines[4]!.url.path).toBe('/api/v1/resources/users/top5')
     } finally {
       await admin.query('UNLOCK TABLES').catch(() => {})
       child.kill('SIGKILL')

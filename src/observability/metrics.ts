@@ -1,9 +1,32 @@
+import { Elysia } from 'elysia'
+import prometheus from 'elysia-prometheus'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { PoolStats } from '../db/database'
 
 /**
- * The service's own metrics, beside the HTTP ones elysia-prometheus keeps. Names share a prefix per
- * part of the service; the README lists them all.
+ * Metrics. HTTP request metrics and prom-client's default process metrics come from
+ * elysia-prometheus, which keeps them in a registry of its own; the service's own metrics live in
+ * `registry` and are appended to the same /metrics answer. The README lists every name.
  */
+
+export const METRICS_PATH = '/metrics'
+
+/** Seconds. Fine at the low end, where this API lives, with 0.5 s for the p99 alert. */
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/**
+ * elysia-prometheus with its registry's output followed by ours. Its route label (named `path`)
+ * is the route template; unmatched paths reach the app's catch-all route, so they share one
+ * label value whatever the URL.
+ */
+export const metricsPlugin = (registry: Registry) =>
+  new Elysia({ name: 'metrics' })
+    // Registered before the plugin so that it applies to the plugin's /metrics route.
+    .mapResponse({ as: 'global' }, async ({ path, response }) => {
+      if (path !== METRICS_PATH || !(response instanceof Response)) return
+      return new Response(`${await response.text()}${await registry.metrics()}`, { headers: response.headers })
+    })
+    .use(prometheus({ metricsPath: METRICS_PATH, durationBuckets: HTTP_BUCKETS }))
 
 export function createCollectorMetrics(registry: Registry) {
   return {
@@ -50,3 +73,90 @@ export function createCollectorMetrics(registry: Registry) {
 }
 
 export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>
+
+/** How often the collector runs (0: only at start-up); the staleness alert compares against it. */
+function registerCollectorSchedule(registry: Registry, intervalMs: number | null): void {
+  new Gauge({
+    name: 'twitter_collector_interval_seconds',
+    help: 'Configured COLLECT_INTERVAL in seconds; 0 when collections run only at start-up.',
+    registers: [registry],
+  }).set((intervalMs ?? 0) / 1000)
+}
+
+/** Pool state, read at scrape time. */
+function registerPoolMetrics(registry: Registry, stats: () => PoolStats, size: number): void {
+  new Gauge({
+    name: 'twitter_db_pool_connections',
+    help: 'MySQL pool connections by state: in_use (lent to a query) or idle.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const now = stats()
+      this.set({ state: 'in_use' }, now.inUse)
+      this.set({ state: 'idle' }, now.idle)
+    },
+  })
+  new Gauge({
+    name: 'twitter_db_pool_queued_requests',
+    help: 'Queries waiting for a pooled MySQL connection.',
+    registers: [registry],
+    collect() {
+      this.set(stats().queued)
+    },
+  })
+  new Gauge({
+    name: 'twitter_db_pool_size',
+    help: 'Largest number of connections the MySQL pool opens.',
+    registers: [registry],
+  }).set(size)
+}
+
+export function createLogShippingMetrics(registry: Registry) {
+  return {
+    dropped: new Counter({
+      name: 'twitter_log_lines_dropped_total',
+      help: 'Log lines dropped because Logstash could not take them (down, slow or not reading).',
+      registers: [registry],
+    }),
+    connected: new Gauge({
+      name: 'twitter_logstash_connected',
+      help: '1 while the TCP connection to Logstash is up, 0 otherwise.',
+      registers: [registry],
+    }),
+  }
+}
+
+/**
+ * Tweets stored per tracked hashtag, read from the database at scrape time: the stored total, which
+ * survives restarts, unlike the collector's counter of rows added by this process.
+ */
+function registerStoredTweets(registry: Registry, read: () => Promise<{ hashtag: string; count: number }[]>): void {
+  new Gauge({
+    name: 'twitter_hashtag_tweets',
+    help: 'Tweets stored under each tracked hashtag.',
+    labelNames: ['hashtag'] as const,
+    registers: [registry],
+    async collect() {
+      try {
+        for (const { hashtag, count } of await read()) this.set({ hashtag }, count)
+      } catch {
+        // The database is away: keep the last values rather than failing the whole scrape.
+      }
+    },
+  })
+}
+
+/** The service's gauges over the database and the collector schedule, as the process registers them. */
+export function registerServiceMetrics(
+  registry: Registry,
+  deps: {
+    pool: () => PoolStats
+    poolSize: number
+    storedTweets: () => Promise<{ hashtag: string; count: number }[]>
+    intervalMs: number | null
+  },
+): void {
+  registerPoolMetrics(registry, deps.pool, deps.poolSize)
+  registerStoredTweets(registry, deps.storedTweets)
+  registerCollectorSchedule(registry, deps.intervalMs)
+}

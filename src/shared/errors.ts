@@ -1,5 +1,6 @@
 import { Elysia, ValidationError } from 'elysia'
-import type { Logger } from '../observability/logger'
+import { asError, type Logger } from '../observability/logger'
+import { requestIdOf } from '../observability/request-log'
 import { HttpProblem, invalidParameters, type ParameterError, PROBLEM_CONTENT_TYPE } from './problem'
 import { acceptsOf } from './query'
 
@@ -31,39 +32,45 @@ function fromValidation(error: ValidationError): HttpProblem {
   return invalidParameters([...byParameter.values()])
 }
 
-export interface ErrorHandlerOptions {
-  logger: Logger
-  /** Methods a path answers to, for 405 versus 404; empty when the path is unknown. */
-  allowedMethods: (path: string) => string[]
+/** 404, or 405 with Allow when the path exists for other methods. */
+export function notFound(method: string, path: string, allowed: string[]): HttpProblem {
+  return allowed.length > 0
+    ? new HttpProblem(405, `${method} is not allowed on ${path}; use ${allowed.join(' or ')}`, {
+        headers: { allow: allowed.join(', ') },
+      })
+    : new HttpProblem(404, `there is no resource at ${path}; see /swagger for the API`)
 }
 
-export const errorHandler = ({ logger, allowedMethods }: ErrorHandlerOptions) =>
+/**
+ * Registered before the metrics plugin: returning the response here ends Elysia's error hooks, so
+ * the request is counted once, by the after-response hook, with the status set below.
+ */
+export const errorHandler = (logger: Logger) =>
   new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, path, request, set }) => {
     let problem: HttpProblem
+    const requestId = requestIdOf(request)
     if (error instanceof HttpProblem) {
       problem = error
     } else if (error instanceof ValidationError && error.type === 'query') {
       problem = fromValidation(error)
     } else if (code === 'NOT_FOUND') {
-      const allowed = allowedMethods(path)
-      problem =
-        allowed.length > 0
-          ? new HttpProblem(405, `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, {
-              headers: { allow: allowed.join(', ') },
-            })
-          : new HttpProblem(404, `there is no resource at ${path}; see /swagger for the API`)
+      problem = notFound(request.method, path, [])
     } else if (code === 'PARSE') {
       problem = new HttpProblem(400, 'the request body could not be parsed')
     } else {
-      logger.error({ err: error, url: { path } }, 'request failed')
+      logger.error({ err: asError(error), url: { path }, http: { request: { id: requestId } } }, 'request failed')
       problem = new HttpProblem(500, 'the request failed on our side; it has been logged')
     }
     if (problem.status >= 500 && problem.cause !== undefined) {
-      logger.warn({ err: problem.cause, url: { path } }, problem.detail)
+      logger.warn({ err: asError(problem.cause), url: { path }, http: { request: { id: requestId } } }, problem.detail)
     }
     set.status = problem.status
-    return new Response(JSON.stringify(problem.toBody(path)), {
+    return new Response(JSON.stringify(problem.toBody(path, requestId)), {
       status: problem.status,
-      headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.extra.headers },
+      headers: {
+        'content-type': PROBLEM_CONTENT_TYPE,
+        ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
+        ...problem.extra.headers,
+      },
     })
   })

@@ -1,9 +1,12 @@
 import { Writable } from 'node:stream'
+import { Registry } from 'prom-client'
 import { createApp } from '../app'
 import type { Database } from '../db/database'
 import { readSqlFiles, tablesOf } from '../db/schema'
+import { storedTweetsPerHashtag } from '../modules/hashtags/repository'
 import type { Lifecycle } from '../modules/health'
 import { createLogger } from '../observability/logger'
+import { createLogShippingMetrics, registerServiceMetrics } from '../observability/metrics'
 
 /** Log lines written by the app under test, parsed. */
 export class CapturedLog extends Writable {
@@ -18,6 +21,7 @@ export interface RunningApp {
   url: string
   log: CapturedLog
   lifecycle: Lifecycle
+  registry: Registry
   stop(): Promise<void>
 }
 
@@ -25,12 +29,27 @@ export interface RunningApp {
 export function startApp(db: Database): RunningApp {
   const log = new CapturedLog()
   const lifecycle: Lifecycle = { shuttingDown: false }
-  const app = createApp({ db, tables: tablesOf(readSqlFiles()), lifecycle, logger: createLogger({ destination: log }) })
+  const registry = new Registry()
+  registerServiceMetrics(registry, {
+    pool: () => db.stats(),
+    poolSize: db.config.poolSize,
+    storedTweets: () => storedTweetsPerHashtag(db),
+    intervalMs: null,
+  })
+  createLogShippingMetrics(registry)
+  const app = createApp({
+    db,
+    tables: tablesOf(readSqlFiles()),
+    lifecycle,
+    logger: createLogger({ destination: log, level: 'debug' }),
+    registry,
+  })
   app.listen({ port: 0, hostname: '127.0.0.1' })
   return {
     url: `http://127.0.0.1:${app.server!.port}`,
     log,
     lifecycle,
+    registry,
     async stop() {
       await app.stop(true)
     },

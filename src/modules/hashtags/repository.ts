@@ -17,3 +17,7 @@ export function findHashtags(sql: Sql): Promise<HashtagRow[]> {
       ORDER BY h.tag`,
   )
 }
+
+/** Stored tweets per tracked hashtag, for the metrics. */
+export const storedTweetsPerHashtag = async (sql: Sql) =>
+  (await findHashtags(sql)).map((row) => ({ hashtag: row.tag, count: Number(row.tweet_count) }))

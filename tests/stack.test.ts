@@ -1,0 +1,333 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DockerfileParser } from 'dockerfile-ast'
+import { parse } from 'yaml'
+import pkg from '../package.json'
+
+/**
+ * The Docker stack cannot run on the build machines (no engine): everything that can be checked
+ * without one is checked here. The compose file against the Compose specification (dclint), the
+ * Dockerfile (dockerfile-utils and our rules), the files and names the stack's parts share, and the
+ * start and stop scripts, run against stand-in `docker` and `curl` commands that record their calls.
+ */
+
+const ROOT = join(import.meta.dir, '..')
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8')
+const compose = parse(read('docker-compose.yml'))
+const services = compose.services as Record<string, any>
+const temporary: string[] = []
+
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true })
+})
+
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  temporary.push(dir)
+  return dir
+}
+
+/** `127.0.0.1:host:container` → [host, container]; the host part may hold ${VAR:-default} with its own colon. */
+function mapping(port: string): [string, string] {
+  const rest = port.replace(/^127\.0\.0\.1:/, '')
+  const split = rest.lastIndexOf(':')
+  return [rest.slice(0, split), rest.slice(split + 1)]
+}
+const hostPorts = (service: string): string[] => (services[service].ports ?? []).map((p: string) => mapping(p)[0])
+const containerPorts = (service: string): string[] => (services[service].ports ?? []).map((p: string) => mapping(p)[1])
+
+describe('docker-compose.yml', () => {
+  test('it follows the Compose specification and the lint rules (dclint, no warnings)', () => {
+    const run = Bun.spawnSync([join(ROOT, 'node_modules', '.bin', 'dclint'), 'docker-compose.yml', '--max-warnings', '0'], {
+      cwd: ROOT,
+    })
+    expect({ code: run.exitCode, output: (run.stdout.toString() + run.stderr.toString()).trim() }).toEqual({
+      code: 0,
+      output: '',
+    })
+  })
+
+  test('it has the seven services, each with a healthcheck, started in order by healthchecks, never by sleeping', () => {
+    expect(Object.keys(services).sort()).toEqual(['app', 'elasticsearch', 'grafana', 'kibana', 'logstash', 'mysql', 'prometheus'])
+    for (const [name, service] of Object.entries(services)) {
+      expect({ name, healthcheck: Array.isArray(service.healthcheck?.test) }).toEqual({ name, healthcheck: true })
+      for (const [dependency, condition] of Object.entries(service.depends_on ?? {})) {
+        expect({ name, dependency, condition }).toEqual({ name, dependency, condition: { condition: 'service_healthy' } })
+      }
+    }
+    expect(read('docker-compose.yml')).not.toMatch(/\bsleep\b/)
+    expect(services.app.depends_on).toHaveProperty('mysql')
+    expect(services.logstash.depends_on).toHaveProperty('elasticsearch')
+    expect(services.kibana.depends_on).toHaveProperty('elasticsearch')
+    expect(services.grafana.depends_on).toHaveProperty('prometheus')
+  })
+
+  test('every file it mounts or builds from exists in the repository', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = String(volume).split(':')[0]!
+        if (!source.startsWith('.')) continue
+        expect({ name, source, exists: existsSync(join(ROOT, source)) }).toEqual({ name, source, exists: true })
+      }
+    }
+    expect(existsSync(join(ROOT, services.app.build.context, services.app.build.dockerfile))).toBe(true)
+    for (const named of Object.values(services).flatMap((s: any) =>
+      (s.volumes ?? []).map(String).filter((v: string) => !v.startsWith('.')),
+    )) {
+      expect(Object.keys(compose.volumes)).toContain(named.split(':')[0])
+    }
+  })
+
+  test('ports: API 5000, Kibana 5601, Grafana 3000, Prometheus 9090, Elasticsearch 9200, MySQL elsewhere than 3306, all on 127.0.0.1', () => {
+    expect(hostPorts('app')[0]).toStartWith('${API_PORT:-5000}')
+    expect(hostPorts('kibana')).toEqual(['5601'])
+    expect(hostPorts('grafana')).toEqual(['3000'])
+    expect(hostPorts('prometheus')).toEqual(['9090'])
+    expect(hostPorts('elasticsearch')).toEqual(['9200'])
+    expect(hostPorts('mysql')).toEqual(['${MYSQL_HOST_PORT:-13306}'])
+    for (const service of Object.values(services))
+      for (const port of service.ports ?? []) expect(String(port)).toStartWith('127.0.0.1:')
+  })
+
+  test('the app reaches MySQL and Logstash by their service names and ports, with the credentials MySQL is given', () => {
+    const app = services.app.environment
+    const mysql = services.mysql.environment
+    expect(app.MYSQL_HOST).toBe('mysql')
+    expect(String(app.MYSQL_PORT)).toBe('3306')
+    for (const key of ['MYSQL_DATABASE', 'MYSQL_USER', 'MYSQL_PASSWORD'])
+      expect({ key, app: app[key] }).toEqual({ key, app: mysql[key] })
+    expect(app.LOGSTASH_HOST).toBe('logstash')
+    expect(read('provisioning/logstash/pipeline/twitter-hashtags.conf')).toContain(`port => ${app.LOGSTASH_PORT}`)
+    expect(String(app.PORT)).toBe(containerPorts('app')[0]!)
+    expect(app.TWITTER_BEARER_TOKEN).toBe('${TWITTER_BEARER_TOKEN:-}')
+  })
+
+  test('Prometheus scrapes the app service on its port; Grafana, Logstash and Kibana point at the right services', () => {
+    const scrape = parse(read('provisioning/prometheus/prometheus.yml')).scrape_configs[0]
+    expect(scrape.dns_sd_configs[0]).toMatchObject({ names: ['app'], port: Number(containerPorts('app')[0]) })
+    const mounted = services.prometheus.volumes.map(String)
+    expect(mounted).toContain('./provisioning/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro')
+    expect(mounted).toContain('./provisioning/prometheus/rules:/etc/prometheus/rules:ro')
+    expect(parse(read('provisioning/prometheus/prometheus.yml')).rule_files).toEqual(['/etc/prometheus/rules/*.yml'])
+
+    const datasource = parse(read('provisioning/grafana/provisioning/datasources/prometheus.yml')).datasources[0]
+    expect(datasource.url).toBe(`http://prometheus:${containerPorts('prometheus')[0]}`)
+    const grafanaMounts = services.grafana.volumes.map(String)
+    const dashboardPath = parse(read('provisioning/grafana/provisioning/dashboards/dashboards.yml')).providers[0].options.path
+    expect(grafanaMounts).toContain(`./provisioning/grafana/dashboards:${dashboardPath}:ro`)
+
+    const elasticsearch = `http://elasticsearch:${containerPorts('elasticsearch')[0]}`
+    expect(services.logstash.environment.ELASTICSEARCH_HOSTS).toBe(elasticsearch)
+    expect(read('provisioning/logstash/pipeline/twitter-hashtags.conf')).toContain(`\${ELASTICSEARCH_HOSTS:${elasticsearch}}`)
+    expect(JSON.parse(services.kibana.environment.ELASTICSEARCH_HOSTS)).toEqual([elasticsearch])
+    const logstashMounts = services.logstash.volumes.map(String)
+    expect(logstashMounts).toContain('./provisioning/logstash/templates:/usr/share/logstash/templates:ro')
+    expect(read('provisioning/logstash/config/pipelines.yml')).toContain('/usr/share/logstash/pipeline/twitter-hashtags.conf')
+  })
+
+  test('credentials come from .env only: Grafana without sign-up or anonymous access, nothing secret in the file', () => {
+    const grafana = services.grafana.environment
+    expect(grafana.GF_SECURITY_ADMIN_PASSWORD).toStartWith('${GRAFANA_ADMIN_PASSWORD:?')
+    expect(grafana.GF_USERS_ALLOW_SIGN_UP).toBe('false')
+    expect(grafana.GF_AUTH_ANONYMOUS_ENABLED).toBe('false')
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|TOKEN|SECRET/.test(key))
+          expect({ name, key, fromEnv: String(value).startsWith('${') }).toEqual({ name, key, fromEnv: true })
+      }
+    }
+    expect(read('.gitignore').split('\n')).toContain('.env')
+  })
+
+  test('every variable the compose file reads is documented in .env.example', () => {
+    const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z_]+)[:}]/g)].map((m) => m[1]!))
+    const example = read('.env.example')
+    for (const name of used)
+      expect({ name, documented: new RegExp(`^#?${name}=`, 'm').test(example) }).toEqual({ name, documented: true })
+  })
+})
+
+describe('Dockerfile', () => {
+  const dockerfile = DockerfileParser.parse(read('Dockerfile'))
+  const instructions = dockerfile.getInstructions().map((i) => ({
+    keyword: i.getKeyword(),
+    args: i.getArguments().map((a) => a.getValue()),
+    flags: ((i as unknown as { getFlags?: () => { getName(): string }[] }).getFlags?.() ?? []).map((f) => f.getName()),
+  }))
+  const lastStage = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'))
+
+  test('dockerfile-utils finds nothing to report', () => {
+    const run = Bun.spawnSync([join(ROOT, 'node_modules', '.bin', 'dockerfile-utils'), 'lint', 'Dockerfile'], { cwd: ROOT })
+    expect({ code: run.exitCode, output: run.stdout.toString() + run.stderr.toString() }).toEqual({ code: 0, output: '' })
+  })
+
+  test('multi-stage on the official Bun image at the version the project pins', () => {
+    const froms = dockerfile.getFROMs()
+    expect(froms.length).toBeGreaterThanOrEqual(2)
+    for (const from of froms) expect(from.getImageName()).toBe('oven/bun')
+    const version = instructions.find((i) => i.keyword === 'ARG' && i.args[0]!.startsWith('BUN_VERSION='))!.args[0]!.split('=')[1]
+    expect(`bun@${version}`).toBe(pkg.packageManager)
+  })
+
+  test('production dependencies only, from the frozen lockfile, and a non-root user in the final stage', () => {
+    const install = instructions.find((i) => i.keyword === 'RUN' && i.args.includes('install'))!
+    expect(install.args).toEqual(expect.arrayContaining(['--frozen-lockfile', '--production']))
+    const user = lastStage.filter((i) => i.keyword === 'USER').at(-1)
+    expect(user?.args[0]).toBeDefined()
+    expect(['root', '0']).not.toContain(user!.args[0]!.split(':')[0]!)
+    expect(lastStage.some((i) => i.keyword === 'HEALTHCHECK')).toBe(true)
+    expect(lastStage.find((i) => i.keyword === 'EXPOSE')!.args).toEqual(['5000'])
+  })
+
+  test('everything it copies exists, and tests are left out of the image', () => {
+    for (const copy of instructions.filter((i) => i.keyword === 'COPY' && !i.flags.includes('from'))) {
+      for (const source of copy.args.slice(0, -1)) {
+        expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true })
+      }
+    }
+    const ignore = read('.dockerignore').split('\n')
+    expect(ignore).toEqual(expect.arrayContaining(['src/**/*.test.ts', 'src/testing/']))
+  })
+})
+
+describe('scripts', () => {
+  test('ShellCheck finds nothing in the scripts', () => {
+    if (Bun.which('shellcheck') === null) throw new Error('shellcheck is not installed: apt-get install shellcheck')
+    const run = Bun.spawnSync(['shellcheck', 'scripts/start.sh', 'scripts/stop.sh', 'scripts/test.sh', '.ci/run'], { cwd: ROOT })
+    expect({ code: run.exitCode, output: run.stdout.toString() }).toEqual({ code: 0, output: '' })
+  })
+
+  /**
+   * A copy of what the scripts use, and a bin directory with the system tools they need plus
+   * stand-ins for `docker` and `curl` that append their arguments to calls.log.
+   */
+  function sandbox(options: { docker?: string | null; curl?: string } = {}) {
+    const dir = tempDir('stack-scripts-')
+    mkdirSync(join(dir, 'provisioning'), { recursive: true })
+    cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true })
+    cpSync(join(ROOT, 'provisioning', 'kibana'), join(dir, 'provisioning', 'kibana'), { recursive: true })
+    const bin = join(dir, 'bin')
+    mkdirSync(bin)
+    for (const tool of [
+      'bash',
+      'env',
+      'dirname',
+      'grep',
+      'sed',
+      'seq',
+      'sleep',
+      'cat',
+      'tr',
+      'od',
+      'head',
+      'tail',
+      'rm',
+      'touch',
+      'chmod',
+      'id',
+      'cut',
+      'openssl',
+    ]) {
+      const path = Bun.which(tool)
+      if (path !== null) symlinkSync(path, join(bin, tool))
+    }
+    const shim = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!${Bun.which('bash')}\necho "${name} $*" >> "${join(dir, 'calls.log')}"\n${body}\n`)
+      chmodSync(join(bin, name), 0o755)
+    }
+    if (options.docker !== null) shim('docker', options.docker ?? 'exit 0')
+    shim('curl', options.curl ?? `case "$*" in *api/status*) echo '{"status":{"overall":{"level":"available"}}}' ;; esac; exit 0`)
+    const run = (script: string, ...args: string[]) => {
+      const result = Bun.spawnSync([join(bin, 'bash'), join(dir, 'scripts', script), ...args], {
+        cwd: dir,
+        env: { PATH: bin, HOME: dir },
+      })
+      const calls = existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : []
+      return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString(), calls }
+    }
+    return { dir, run }
+  }
+
+  test('start.sh without Docker fails with a message saying so', () => {
+    const { run } = sandbox({ docker: null })
+    const result = run('start.sh')
+    expect(result.code).toBe(1)
+    expect(result.err).toContain('Docker is not installed')
+  })
+
+  test('start.sh without Compose v2 fails with a message saying so', () => {
+    const { run } = sandbox({ docker: 'case "$1 $2" in "compose version") exit 1 ;; esac; exit 0' })
+    const result = run('start.sh')
+    expect(result.code).toBe(1)
+    expect(result.err).toContain('Docker Compose v2 is missing')
+  })
+
+  test('start.sh brings the stack up with healthchecks, imports the Kibana objects, prints the URLs, and is safe to run twice', () => {
+    const { dir, run } = sandbox()
+    const first = run('start.sh')
+    expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' })
+    expect(first.calls).toContain('docker compose up --detach --build --wait --wait-timeout 900')
+    const imports = first.calls.filter((c) => c.includes('_import'))
+    expect(imports).toEqual([
+      'curl -fsS -X POST http://127.0.0.1:5601/api/saved_objects/_import?overwrite=true -H kbn-xsrf: true --form file=@provisioning/kibana/saved-objects.ndjson',
+    ])
+    for (const url of [
+      'http://localhost:5000/swagger',
+      'http://localhost:5601',
+      'http://localhost:3000',
+      'http://localhost:9090',
+    ])
+      expect(first.out).toContain(url)
+    expect(first.out).toContain('TWITTER_BEARER_TOKEN is not set')
+
+    const env = readFileSync(join(dir, '.env'), 'utf8')
+    const secrets = Object.fromEntries(
+      env
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=') as [string, string]),
+    )
+    expect(Object.keys(secrets).sort()).toEqual(['GRAFANA_ADMIN_PASSWORD', 'MYSQL_PASSWORD', 'MYSQL_ROOT_PASSWORD'])
+    for (const value of Object.values(secrets)) expect(value).toMatch(/^[0-9a-f]{32}$/)
+    expect(new Set(Object.values(secrets)).size).toBe(3)
+    expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600)
+
+    const second = run('start.sh')
+    expect(second.code).toBe(0)
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(env)
+  })
+
+  test('start.sh keeps the values a user put in .env and fills in only what is missing', () => {
+    const { dir, run } = sandbox()
+    writeFileSync(join(dir, '.env'), 'MYSQL_PASSWORD=mine\nGRAFANA_ADMIN_PASSWORD=\nTWITTER_BEARER_TOKEN=tok\nAPI_PORT=5100\n')
+    const result = run('start.sh')
+    expect(result.code).toBe(0)
+    const env = readFileSync(join(dir, '.env'), 'utf8')
+    expect(env).toContain('MYSQL_PASSWORD=mine\n')
+    expect(env).toMatch(/^GRAFANA_ADMIN_PASSWORD=[0-9a-f]{32}$/m)
+    expect(env).toMatch(/^MYSQL_ROOT_PASSWORD=[0-9a-f]{32}$/m)
+    expect(result.out).not.toContain('TWITTER_BEARER_TOKEN is not set')
+    expect(result.out).toContain('http://localhost:5100/swagger')
+  })
+
+  test('stop.sh keeps the data unless asked to purge it', () => {
+    const { run } = sandbox()
+    expect(run('stop.sh').calls).toEqual(['docker compose down --remove-orphans'])
+    const purge = run('stop.sh', '--purge')
+    expect(purge.calls.at(-1)).toBe('docker compose down --volumes --remove-orphans')
+    expect(run('stop.sh', '--everything').code).toBe(2)
+  })
+})

@@ -40,7 +40,6 @@ CREATE TABLE IF NOT EXISTS tweets (
   KEY tweets_by_lang (lang, id), -- /tweets?lang= pages
   KEY tweets_by_hashtag_lang (hashtag, lang, id), -- /tweets?hash=&lang= pages
   KEY tweets_by_author (author_id, id), -- /tweets?author_id= pages, alone or with other filters
-  KEY tweets_by_created (created_at), -- /tweets/by_hour
   CONSTRAINT tweets_hashtag_fk FOREIGN KEY (hashtag) REFERENCES hashtags (tag),
   CONSTRAINT tweets_author_fk FOREIGN KEY (author_id) REFERENCES users (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

@@ -30,7 +30,7 @@ if (config.collector.source === 'off') {
 }
 
 await applySchema(config.mysql)
-const db = createDatabase(config.mysql)
+const db = createDatabase({ ...config.mysql, poolSize: 2 }, { batches: true })
 const collector = createCollector({
   db,
   config: config.collector,

@@ -7,6 +7,7 @@ import { CapturedLog } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { type FakeUser, FakeXApi, snowflakeAt } from '../testing/fake-x-api'
 import { createCollector } from '.'
+import { rebuildCounts } from './store'
 import { createXApiSource } from './x-api-source'
 
 let database: TestDatabase
@@ -44,7 +45,7 @@ function harness(overrides: Partial<CollectorConfig> = {}) {
   const config = collectorConfig(overrides)
   const pages: string[] = []
   const collector = createCollector({
-    db: database.db,
+    db: database.writer,
     config,
     logger: createLogger({ destination: log, level: 'debug' }),
     metrics: createCollectorMetrics(registry),
@@ -383,6 +384,37 @@ describe('faults of the X API', () => {
 })
 
 describe('storage', () => {
+  test('when pages are stored run after run, then the kept counts equal counts rebuilt from the rows', async () => {
+    const users = [alice, bob, { id: '300', username: 'carol', name: 'Carol', followers_count: 5 }]
+    const { collector } = harness()
+    for (let round = 0; round < 3; round++) {
+      for (const [i, user] of users.entries()) {
+        fake.addTweets(user, [
+          { text: 'a', tags: ['devops'], lang: 'en', minutesAgo: 500 - round * 60 - i },
+          { text: 'b', tags: ['DevOps', 'sre'], lang: 'pt', minutesAgo: 400 - round * 60 - i },
+          { text: 'c', tags: ['sre'], lang: 'ja', minutesAgo: 300 - round * 60 - i * 17 },
+        ])
+      }
+      await collector.run()
+    }
+    // The second run of the same data adds nothing.
+    await collector.run()
+    const view = async () => {
+      const [perHashtag] = await database.admin.query(
+        'SELECT hashtag, lang, quarter, tweets FROM hashtag_counts WHERE tweets > 0 ORDER BY 1, 2, 3',
+      )
+      const [perTweet] = await database.admin.query(
+        'SELECT lang, quarter, SUM(first_seen) AS tweets FROM hashtag_counts GROUP BY 1, 2 HAVING tweets > 0 ORDER BY 1, 2',
+      )
+      return { perHashtag, perTweet }
+    }
+    const kept = await view()
+    await rebuildCounts(database.writer)
+    expect(await view()).toEqual(kept)
+    const [[distinct]] = (await database.admin.query('SELECT COUNT(DISTINCT id) AS n FROM tweets')) as any
+    expect((kept.perTweet as any[]).reduce((sum, row) => sum + Number(row.tweets), 0)).toBe(Number(distinct.n))
+  })
+
   test('when a page cannot be written (its insert waits on a lock past the timeout), then none of it is stored', async () => {
     const [tweet] = fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
     const short = await createTestDatabase({ queryTimeoutMs: 500 })
@@ -392,7 +424,7 @@ describe('storage', () => {
       await short.admin.query('SELECT id FROM tweets WHERE id = ? FOR UPDATE', [tweet!.id])
       const config = collectorConfig({ hashtags: ['devops'] })
       const collector = createCollector({
-        db: short.db,
+        db: short.writer,
         config,
         logger: createLogger({ destination: new CapturedLog() }),
         metrics: createCollectorMetrics(new Registry()),

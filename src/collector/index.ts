@@ -38,6 +38,7 @@ export function createCollector(deps: {
   source?: SearchSource
   onPage?: (progress: PageProgress) => void
   random?: () => number
+  onCommit?: () => void
 }): Collector {
   const source = deps.source ?? createSource(deps.config, deps.logger)
   const abort = new AbortController()

@@ -3,9 +3,10 @@ import { type Database, DatabaseUnavailableError } from '../db/database'
 import { withNamedLock } from '../db/lock'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
+import { FRESHNESS_MS } from '../shared/response-cache'
 import { MalformedPageError, parsePage } from './page'
 import { type SearchRequest, type SearchResponse, type SearchSource, SourceError } from './source'
-import { dropSinceId, finishHashtag, registerHashtags, sinceIdOf, storePage } from './store'
+import { dropSinceId, finishHashtag, registerHashtags, type StoredUsers, sinceIdOf, storePage } from './store'
 
 /**
  * One collection run: every tracked hashtag, page by page, from newest to older, starting after the
@@ -68,6 +69,8 @@ export interface CollectorDeps {
   onPage?: (progress: PageProgress) => void
   /** Randomness of the retry jitter. */
   random?: () => number
+  /** Called after each commit: answers cached in this process are no longer current. */
+  onCommit?: () => void
 }
 
 const BACKOFF_BASE_MS = 500
@@ -85,6 +88,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done, { once: true })
   })
+
+/** What a run carries from hashtag to hashtag. */
+interface RunState {
+  /** When the rate-limit window is known to be spent until (ms since the epoch). */
+  blockedUntilMs: number
+  storedUsers: StoredUsers
+}
 
 /** A hashtag's collection stopped early, for a reason its summary records. */
 class Stop extends Error {
@@ -121,12 +131,16 @@ export async function collect(deps: CollectorDeps, signal: AbortSignal = new Abo
   }
 
   await registerHashtags(db, config.hashtags)
+  deps.onCommit?.()
   const lock = await withNamedLock(db.config, `twitter_hashtags.collector.${db.config.database}`, () =>
     collectLocked(deps, signal),
   )
   if (!lock.acquired) {
     return finish({ outcome: 'skipped', hashtags: [], reason: 'another process holds the collector lock and is collecting' })
   }
+  // Commit wait: replicas trust a version read for FRESHNESS_MS after it started, so once this has
+  // passed, every request anywhere sees what the run wrote.
+  await Bun.sleep(FRESHNESS_MS)
   return finish(lock.result)
 }
 
@@ -139,7 +153,7 @@ async function collectLocked(deps: CollectorDeps, signal: AbortSignal): Promise<
   const tracked = new Set(config.hashtags)
   // Every tracked hashtag gets its series at 0, so dashboards show the ones without tweets too.
   for (const tag of config.hashtags) deps.metrics.tweetsStored.inc({ hashtag: tag }, 0)
-  const state = { blockedUntilMs: 0 }
+  const state = { blockedUntilMs: 0, storedUsers: new Map<string, string>() }
   const summaries: HashtagSummary[] = []
   let stopped: Stop | undefined
   for (const tag of config.hashtags) {
@@ -173,7 +187,7 @@ async function collectHashtag(
   deps: CollectorDeps,
   tag: string,
   tracked: ReadonlySet<string>,
-  state: { blockedUntilMs: number },
+  state: RunState,
   signal: AbortSignal,
 ): Promise<{ summary: HashtagSummary; stop?: Stop }> {
   const { db, config, logger, metrics } = deps
@@ -205,7 +219,8 @@ async function collectHashtag(
         )
       }
       summary.tweets += page.resultCount
-      const counts = await storePage(db, tag, page, summary.tweets)
+      const counts = await storePage(db, tag, page, summary.tweets, state.storedUsers)
+      deps.onCommit?.()
       summary.newTweets += counts.newTweets
       summary.knownTweets += counts.knownTweets
       summary.users += counts.users
@@ -251,9 +266,12 @@ async function collectHashtag(
   }
   summary.durationMs = Math.round(performance.now() - started)
   const advance = summary.outcome === 'ok' || summary.outcome === 'truncated'
-  await finishHashtag(db, tag, summary.outcome, summary.tweets, advance ? newestId : null).catch((error: unknown) => {
-    logger.warn({ err: error, twitter: { hashtag: tag } }, `#${tag}: could not record the collection state`)
-  })
+  await finishHashtag(db, tag, summary.outcome, summary.tweets, advance ? newestId : null).then(
+    deps.onCommit,
+    (error: unknown) => {
+      logger.warn({ err: error, twitter: { hashtag: tag } }, `#${tag}: could not record the collection state`)
+    },
+  )
   return stop === undefined ? { summary } : { summary, stop }
 }
 
@@ -292,7 +310,7 @@ function toStop(error: unknown): Stop {
  * COLLECT_MAX_WAIT, retries transient failures with exponential backoff and full jitter, drops a
  * since_id the API refuses, and throws the rest.
  */
-async function fetchPage(deps: CollectorDeps, initial: SearchRequest, state: { blockedUntilMs: number }, signal: AbortSignal) {
+async function fetchPage(deps: CollectorDeps, initial: SearchRequest, state: RunState, signal: AbortSignal) {
   const { source, config, logger, metrics } = deps
   const random = deps.random ?? Math.random
   // The sample is not the X API: its replays are not API requests.

@@ -12,7 +12,8 @@ import { HttpProblem } from '../shared/problem'
  */
 
 export type Row = RowDataPacket
-export type Param = string | number | bigint | null
+/** A bound value; arrays (of values, or of rows) expand into lists for the text protocol (`run`, or `rows` unprepared). */
+export type Param = string | number | bigint | null | Param[]
 
 export interface Sql {
   /**
@@ -29,6 +30,22 @@ export interface Sql {
   run(sql: string, params?: Param[]): Promise<ResultSetHeader>
 }
 
+export interface Statement {
+  sql: string
+  params?: Param[]
+}
+
+/** What a transaction can do: statements one by one, or several in one round trip. */
+export interface TransactionSql extends Sql {
+  /**
+   * Runs the statements in one round trip, in order, and returns their results; with `commit`,
+   * the transaction commits in the same round trip. Only on a database created with
+   * `batches: true` (a connection that accepts several statements per query); values are escaped by
+   * mysql2, never concatenated.
+   */
+  batch(statements: Statement[], options?: { commit?: boolean }): Promise<unknown[]>
+}
+
 export interface PoolStats {
   inUse: number
   idle: number
@@ -38,7 +55,7 @@ export interface PoolStats {
 export interface Database extends Sql {
   readonly config: MysqlConfig
   /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
-  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T>
   stats(): PoolStats
   close(): Promise<void>
 }
@@ -84,7 +101,7 @@ const asUnavailable = (error: unknown): unknown => {
 }
 
 /** Resolves with `promise`, or rejects with 503 after `ms`; `onLate` receives what arrives too late. */
-function withDeadline<T>(promise: Promise<T>, ms: number, onLate: (value: T) => void = () => {}): Promise<T> {
+export function withDeadline<T>(promise: Promise<T>, ms: number, onLate: (value: T) => void = () => {}): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   let expired = false
   const deadline = new Promise<never>((_, reject) => {
@@ -113,27 +130,76 @@ const connectionSql = (connection: PoolConnection, timeoutMs: number): Sql => ({
   },
 })
 
-export function createDatabase(config: MysqlConfig): Database {
+/**
+ * A transaction on one connection. START TRANSACTION goes out with the first statement and COMMIT
+ * with a batch that asks for it, so a unit of work written as two batches costs two round trips.
+ */
+function transactionSql(connection: PoolConnection, timeoutMs: number) {
+  const plain = connectionSql(connection, timeoutMs)
+  const state = { begun: false, committed: false }
+  const begin = async () => {
+    if (state.begun) return
+    await connection.query({ sql: 'START TRANSACTION', timeout: timeoutMs })
+    state.begun = true
+  }
+  const tx: TransactionSql = {
+    async rows(sql, params, options) {
+      await begin()
+      return plain.rows(sql, params, options)
+    },
+    async run(sql, params) {
+      await begin()
+      return plain.run(sql, params)
+    },
+    async batch(statements, { commit = false } = {}) {
+      const texts = statements.map((statement) => mysql.format(statement.sql, statement.params ?? []))
+      const opening = state.begun ? [] : ['START TRANSACTION']
+      const closing = commit ? ['COMMIT'] : []
+      const [results] = await connection.query({ sql: [...opening, ...texts, ...closing].join(';\n'), timeout: timeoutMs })
+      state.begun = true
+      if (commit) state.committed = true
+      // One statement's result comes back bare, several as a list: keep only the caller's.
+      const all = opening.length + texts.length + closing.length === 1 ? [results] : (results as unknown[])
+      return all.slice(opening.length, opening.length + texts.length)
+    },
+  }
+  return { tx, state }
+}
+
+/** What every connection of ours shares: the server, the account, utf8mb4 and the connect timeout. */
+export const connectionOptions = (config: MysqlConfig) => ({
+  host: config.host,
+  port: config.port,
+  user: config.user,
+  password: config.password,
+  charset: 'utf8mb4_unicode_ci',
+  connectTimeout: config.connectTimeoutMs,
+})
+
+export interface DatabaseOptions {
+  /**
+   * Allow several statements per query, for TransactionSql.batch: the collector's pool sets it, to
+   * write a page in a few round trips; the API's pool does not.
+   */
+  batches?: boolean
+}
+
+export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {}): Database {
   const pool: Pool = mysql.createPool({
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password,
+    ...connectionOptions(config),
     database: config.database,
-    charset: 'utf8mb4_unicode_ci',
     connectionLimit: config.poolSize,
     maxIdle: config.poolSize,
     idleTimeout: 60_000,
     // A bounded queue: past it, requests get 503 at once instead of waiting out their deadline.
     queueLimit: config.poolSize * 50,
-    connectTimeout: config.connectTimeoutMs,
     enableKeepAlive: true,
     // 64-bit ids and counts stay exact strings; DATETIMEs stay strings in UTC (no local-time shifts).
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
     timezone: 'Z',
-    multipleStatements: false,
+    multipleStatements: options.batches === true,
     // Reads use a handful of fixed statements; keep the per-connection cache of prepared ones small.
     maxPreparedStatements: 64,
   })
@@ -171,16 +237,16 @@ export function createDatabase(config: MysqlConfig): Database {
       withConnection(async (connection) => {
         // Transactions belong to the collector, not to requests: their statements get the full
         // timeout each, and a failure anywhere rolls the whole unit back.
-        await connection.beginTransaction()
+        const { tx, state } = transactionSql(connection, config.queryTimeoutMs)
         try {
-          const result = await work(connectionSql(connection, config.queryTimeoutMs))
-          await connection.commit()
+          const result = await work(tx)
+          if (state.begun && !state.committed) await connection.commit()
           return result
         } catch (error) {
           // A connection that lost its link or timed out cannot roll back (the command would queue
           // behind the stuck one forever); it is destroyed instead, and the server rolls back when
           // it sees the connection close.
-          if (!(asUnavailable(error) instanceof DatabaseUnavailableError)) {
+          if (state.begun && !(asUnavailable(error) instanceof DatabaseUnavailableError)) {
             await withDeadline(connection.rollback(), config.queryTimeoutMs).catch(() => {})
           }
           throw error

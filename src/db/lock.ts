@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
+import { connectionOptions } from './database'
 
 /**
  * A MySQL named lock (GET_LOCK) held on a connection of its own for as long as `work` runs. Named
@@ -11,14 +12,7 @@ export async function withNamedLock<T>(
   name: string,
   work: () => Promise<T>,
 ): Promise<{ acquired: true; result: T } | { acquired: false }> {
-  const connection = await mysql.createConnection({
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password,
-    database: config.database,
-    connectTimeout: config.connectTimeoutMs,
-  })
+  const connection = await mysql.createConnection({ ...connectionOptions(config), database: config.database })
   try {
     // Timeout 0: a lock held elsewhere means another process is doing the work; do not queue behind it.
     const [[row]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [name])

@@ -25,23 +25,24 @@ const columns = async () =>
   )[0] as { t: string; c: string; ty: string; cs: string | null }[]
 
 describe('schema', () => {
-  test('when the database does not exist, then starting creates it and the three tables', async () => {
+  test('when the database does not exist, then starting creates it, the three tables and their counts', async () => {
     await applySchema(config)
     const [tables] = (await admin.query(
       'SELECT TABLE_NAME name, ENGINE engine, TABLE_COLLATION collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name',
       [config.database],
     )) as any
-    expect(tables).toEqual([
-      { name: 'hashtags', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
-      { name: 'tweets', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
-      { name: 'users', engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' },
-    ])
-    expect(tablesOf(readSqlFiles()).sort()).toEqual(['hashtags', 'tweets', 'users'])
+    const names = ['data_version', 'hashtag_counts', 'hashtags', 'tweets', 'users']
+    expect([...tables].sort((a: any, b: any) => (a.name < b.name ? -1 : 1))).toEqual(
+      names.map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' })),
+    )
+    expect(tablesOf(readSqlFiles()).sort()).toEqual(names)
   })
 
   test('then ids are unsigned 64-bit and every text column is utf8mb4 or ascii', async () => {
     const all = await columns()
-    for (const { t, c, ty } of all.filter((col) => col.c === 'id' || col.c.endsWith('_id'))) {
+    const ids = all.filter((col) => ['tweets', 'users', 'hashtags'].includes(col.t) && (col.c === 'id' || col.c.endsWith('_id')))
+    expect(ids.length).toBe(4)
+    for (const { t, c, ty } of ids) {
       expect({ t, c, ty: ty.replace('(20)', '') }).toEqual({ t, c, ty: 'bigint unsigned' })
     }
     for (const { t, c, cs } of all.filter((col) => col.cs !== null))
@@ -56,6 +57,8 @@ describe('schema', () => {
     expect(await columns()).toEqual(before)
     const [rows] = (await admin.query(`SELECT tag FROM ${admin.escapeId(config.database)}.hashtags`)) as any
     expect(rows).toEqual([{ tag: 'kept' }])
+    const [version] = (await admin.query(`SELECT id, version FROM ${admin.escapeId(config.database)}.data_version`)) as any
+    expect(version.map((row: any) => [row.id, Number(row.version)])).toEqual([[1, 1]])
   })
 
   test('then every index of tweets and users carries a comment-line saying which query it serves', () => {
@@ -63,7 +66,7 @@ describe('schema', () => {
       .map((f) => f.text)
       .join('\n')
     const keys = text.split('\n').filter((line) => /^\s*(PRIMARY KEY|KEY)\b/.test(line))
-    expect(keys.length).toBeGreaterThanOrEqual(7)
-    for (const line of keys.filter((l) => !l.includes('(tag)'))) expect(line).toMatch(/-- \/(tweets|users)/)
+    expect(keys.length).toBeGreaterThanOrEqual(9)
+    for (const line of keys.filter((l) => !l.includes('(tag)'))) expect(line).toMatch(/ -- \S/)
   })
 })

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import type { Sql } from './database'
+import { connectionOptions, type Sql } from './database'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container
@@ -33,15 +33,7 @@ const LOCK_WAIT_SECONDS = 30
 export async function applySchema(config: MysqlConfig, files = readSqlFiles()): Promise<void> {
   // A connection of its own: the schema files hold several statements, and the pool must never
   // accept more than one per call.
-  const connection = await mysql.createConnection({
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password,
-    charset: 'utf8mb4_unicode_ci',
-    connectTimeout: config.connectTimeoutMs,
-    multipleStatements: true,
-  })
+  const connection = await mysql.createConnection({ ...connectionOptions(config), multipleStatements: true })
   const lock = `twitter_hashtags.schema.${config.database}`
   try {
     const [[acquired]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lock, LOCK_WAIT_SECONDS])

@@ -7,5 +7,11 @@ export function toIsoUtc(datetime: string): string {
   return `${seconds!.replace(' ', 'T')}.${fraction.padEnd(3, '0').slice(0, 3)}Z`
 }
 
-/** ISO 8601 (any offset) → MySQL DATETIME(3) literal in UTC. */
-export const toMysqlUtc = (iso: string | Date): string => new Date(iso).toISOString().replace('T', ' ').replace('Z', '')
+/**
+ * ISO 8601 UTC ('2026-11-27T14:03:11.000Z', the fraction optional and of any length, as the page
+ * schema admits) → MySQL DATETIME(3) literal. Plain string work: it runs for every stored tweet.
+ */
+export function toMysqlUtc(iso: string): string {
+  const [seconds, fraction = ''] = iso.slice(0, -1).split('.')
+  return `${seconds!.replace('T', ' ')}.${fraction.padEnd(3, '0').slice(0, 3)}`
+}

@@ -1,4 +1,5 @@
-import type mysql from 'mysql2/promise'
+import { rebuildCounts } from '../collector/store'
+import type { TestDatabase } from './database'
 import { type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, insertUsers } from './fixtures'
 
 /**
@@ -90,10 +91,12 @@ const filler: FixtureTweet[] = Array.from({ length: 30 }, (_, i) => ({
 
 export const TWEETS: FixtureTweet[] = [...named, ...filler]
 
-export async function loadCoreData(admin: mysql.Connection): Promise<void> {
-  await insertHashtags(admin, HASHTAGS)
-  await insertUsers(admin, USERS)
-  await insertTweets(admin, TWEETS)
+/** Loads the data set, and the counts the aggregates read, as the collector would have left them. */
+export async function loadCoreData(database: TestDatabase): Promise<void> {
+  await insertHashtags(database.admin, HASHTAGS)
+  await insertUsers(database.admin, USERS)
+  await insertTweets(database.admin, TWEETS)
+  await rebuildCounts(database.db)
 }
 
 /** Expected order of tweets in every list: newest (largest id) first. */

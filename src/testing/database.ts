@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { loadConfig, type MysqlConfig } from '../config'
-import { createDatabase, type Database } from '../db/database'
+import { connectionOptions, createDatabase, type Database } from '../db/database'
 import { applySchema } from '../db/schema'
 
 /**
@@ -11,23 +11,54 @@ import { applySchema } from '../db/schema'
 export interface TestDatabase {
   config: MysqlConfig
   db: Database
+  /** The collector's pool: the same database, batches allowed. */
+  writer: Database
   /** Runs raw SQL outside the service's pool, for arranging and inspecting data. */
   admin: mysql.Connection
   drop(): Promise<void>
 }
 
+/** Databases left by test processes that died before dropping them (their pid is in the name). */
+async function dropAbandoned(config: MysqlConfig): Promise<void> {
+  const connection = await mysql.createConnection(connectionOptions(config))
+  try {
+    const [rows] = (await connection.query(
+      "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'th\\_test\\_%'",
+    )) as any
+    for (const { name } of rows as { name: string }[]) {
+      const pid = Number(/^th_test_(?:[a-z]+_)?(\d+)_/.exec(name)?.[1])
+      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue
+      await connection.query(`DROP DATABASE IF EXISTS ${connection.escapeId(name)}`)
+    }
+  } finally {
+    await connection.end()
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+let cleaned = false
+
 export async function createTestDatabase(overrides: Partial<MysqlConfig> = {}): Promise<TestDatabase> {
   const name = `th_test_${process.pid}_${randomBytes(4).toString('hex')}`
   const config: MysqlConfig = { ...loadConfig(process.env).mysql, database: name, ...overrides }
+  if (!cleaned) {
+    cleaned = true
+    await dropAbandoned(config)
+  }
   await applySchema(config)
   const db = createDatabase(config)
+  const writer = createDatabase({ ...config, poolSize: 2 }, { batches: true })
   const admin = await mysql.createConnection({
-    host: config.host,
-    port: config.port,
-    user: config.user,
-    password: config.password,
+    ...connectionOptions(config),
     database: name,
-    charset: 'utf8mb4_unicode_ci',
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
@@ -37,9 +68,11 @@ export async function createTestDatabase(overrides: Partial<MysqlConfig> = {}): 
   return {
     config,
     db,
+    writer,
     admin,
     async drop() {
       await db.close().catch(() => {})
+      await writer.close().catch(() => {})
       await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(name)}`)
       await admin.end()
     },

@@ -1,4 +1,5 @@
 import type mysql from 'mysql2/promise'
+import { FRESHNESS_MS } from '../shared/response-cache'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
 export interface FixtureUser {
@@ -20,9 +21,19 @@ export interface FixtureTweet {
 
 const mysqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
 
+/**
+ * Every write the API can show bumps the data version, then waits out the freshness window (the
+ * commit wait every writer owes): only then may it count on every answer showing it.
+ */
+export async function bumpVersion(admin: mysql.Connection): Promise<void> {
+  await admin.query('UPDATE data_version SET version = version + 1 WHERE id = 1')
+  await Bun.sleep(FRESHNESS_MS)
+}
+
 export async function insertHashtags(admin: mysql.Connection, tags: string[]): Promise<void> {
   if (tags.length === 0) return
   await admin.query('INSERT IGNORE INTO hashtags (tag) VALUES ?', [tags.map((tag) => [tag])])
+  await bumpVersion(admin)
 }
 
 export async function insertUsers(admin: mysql.Connection, users: FixtureUser[]): Promise<void> {
@@ -30,6 +41,7 @@ export async function insertUsers(admin: mysql.Connection, users: FixtureUser[])
   await admin.query('INSERT INTO users (id, username, name, followers_count, updated_at) VALUES ?', [
     users.map((u) => [u.id, u.username, u.name, u.followers_count, '2026-11-01 00:00:00.000']),
   ])
+  await bumpVersion(admin)
 }
 
 export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet[]): Promise<void> {
@@ -38,4 +50,5 @@ export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet
   )
   if (rows.length === 0) return
   await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [rows])
+  await bumpVersion(admin)
 }

@@ -9,8 +9,9 @@ import { tweetsModule } from './modules/tweets'
 import { usersModule } from './modules/users'
 import type { Logger } from './observability/logger'
 import { METRICS_PATH, metricsPlugin } from './observability/metrics'
-import { requestLog } from './observability/request-log'
+import { type PeerLookup, requestLog } from './observability/request-log'
 import { errorHandler, notFound } from './shared/errors'
+import type { ResponseCache } from './shared/response-cache'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './shared/swagger-assets'
 
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   logger: Logger
   /** The service's own metrics, served at /metrics beside the HTTP ones. */
   registry: Registry
+  /** Answers kept per data version; shared with the collector, which invalidates it on commit. */
+  cache: ResponseCache
 }
 
 export const API_DESCRIPTION = `Recent tweets for a list of tracked hashtags, collected from the X API v2 and stored in MySQL.
@@ -32,10 +35,12 @@ Ids are 64-bit and always strings.`
 /** Builds the application; it never listens (src/index.ts does), so tests can run it on any port. */
 export function createApp(deps: AppDeps) {
   let routes: RouteMatcher[] = []
+  let server: PeerLookup | null = null
+  const { cache } = deps
   const app = new Elysia({ name: 'twitter-hashtags' })
     // Plugins that must see every route come first, scoped global, in this order: request ids and
     // the access log, then errors, then metrics (see errorHandler).
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, () => server))
     .use(errorHandler(deps.logger))
     .use(metricsPlugin(deps.registry))
     .use(
@@ -62,14 +67,18 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(swaggerAssets())
-    .use(tweetsModule(deps.db))
-    .use(usersModule(deps.db))
-    .use(hashtagsModule(deps.db))
+    .use(tweetsModule(deps.db, cache))
+    .use(usersModule(deps.db, cache))
+    .use(hashtagsModule(deps.db, cache))
     .use(healthModule(deps.db, deps.tables, deps.lifecycle))
     // Everything else: one route, so that metrics and logs label unknown paths with one value.
     .all('/*', ({ request, path }) => {
       throw notFound(request.method, path, allowedMethods(routes, path))
     })
+  // Known once the app listens (see requestLog).
+  app.onStart(() => {
+    server = app.server
+  })
   routes = app.routes
     .filter((route) => route.path !== '/*')
     .map((route) => ({ method: route.method, pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`) }))

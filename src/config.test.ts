@@ -14,7 +14,7 @@ describe('configuration', () => {
         database: 'twitter',
         poolSize: 10,
         connectTimeoutMs: 1000,
-        queryTimeoutMs: 2000,
+        queryTimeoutMs: 1500,
       },
     })
   })

@@ -121,9 +121,14 @@ export const variables = {
     parse: duration,
   },
   MYSQL_QUERY_TIMEOUT: {
-    default: '2s',
-    description: 'Longest a request may wait for the database (pool queue and statement) before it gets 503.',
+    default: '1500ms',
+    description: 'Longest a request may wait for the database (pool queue and statements) before it gets 503.',
     parse: duration,
+  },
+  RESPONSE_CACHE_MB: {
+    default: '32',
+    description: 'Memory for answers kept until the data changes (0: compute every answer).',
+    parse: integer(0, 4096),
   },
   TWITTER_BEARER_TOKEN: {
     description: 'App-only bearer token of the X API. Without it the bundled sample data is loaded instead.',
@@ -246,6 +251,7 @@ export interface LogConfig {
 export interface Config {
   port: number
   host: string
+  responseCacheBytes: number
   mysql: MysqlConfig
   collector: CollectorConfig
   log: LogConfig
@@ -320,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: p.PORT!,
     host: p.HOST!,
+    responseCacheBytes: p.RESPONSE_CACHE_MB! * 1024 * 1024,
     mysql: mysqlConfig(p),
     collector: collectorConfig(p),
     log: {

@@ -10,6 +10,7 @@ import type { Lifecycle } from './modules/health'
 import { asError, createLogger } from './observability/logger'
 import { LogstashStream } from './observability/logstash-stream'
 import { createCollectorMetrics, createLogShippingMetrics, registerServiceMetrics } from './observability/metrics'
+import { createResponseCache } from './shared/response-cache'
 
 /** The process: config → logging → schema → pool → collect → listen → collect on schedule → graceful shutdown. */
 
@@ -80,10 +81,19 @@ registerServiceMetrics(registry, {
   intervalMs: config.collector.intervalMs,
 })
 const lifecycle: Lifecycle = { shuttingDown: false }
+const cache = createResponseCache(db, config.responseCacheBytes, config.mysql.queryTimeoutMs)
+// The collector's own small pool, the one that accepts statement batches: a page is written in few round trips.
+const writer = config.collector.source === 'off' ? null : createDatabase({ ...config.mysql, poolSize: 2 }, { batches: true })
 const collector =
-  config.collector.source === 'off'
+  writer === null
     ? null
-    : createCollector({ db, config: config.collector, logger, metrics: createCollectorMetrics(registry) })
+    : createCollector({
+        db: writer,
+        config: config.collector,
+        logger,
+        metrics: createCollectorMetrics(registry),
+        onCommit: () => cache.invalidate(),
+      })
 let app: App | null = null
 
 async function shutdown(signal: string) {
@@ -96,6 +106,7 @@ async function shutdown(signal: string) {
   await new Promise((resolve) => setImmediate(resolve))
   // A collection in progress ends after its current page: a page is never half-written anyway.
   await collector?.stop()
+  await writer?.close()
   await db.close()
   logger.info({ event: { action: 'service-stopped' } }, 'stopped')
   await logstash?.close()
@@ -124,7 +135,7 @@ if (collector === null) {
 }
 
 if (!lifecycle.shuttingDown) {
-  app = createApp({ db, tables: tablesOf(files), lifecycle, logger, registry })
+  app = createApp({ db, tables: tablesOf(files), lifecycle, logger, registry, cache })
   app.listen({ port: config.port, hostname: config.host })
   logger.info(
     { event: { action: 'service-started' }, url: { port: config.port } },

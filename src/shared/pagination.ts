@@ -1,4 +1,5 @@
 import { invalidParameters } from './problem'
+import type { Computed } from './response-cache'
 import { isUint64, LIMIT_DEFAULT } from './schemas'
 
 /**
@@ -18,34 +19,36 @@ export function decodeCursor(cursor: string): string {
   return id
 }
 
-/** RFC 8288 Link header to the next page: the request's own path and parameters with the new cursor. */
-export function nextLink(url: string, nextCursor: string): string {
-  const { pathname, searchParams } = new URL(url)
-  searchParams.set('cursor', nextCursor)
-  return `<${pathname}?${searchParams.toString()}>; rel="next"`
-}
-
 export interface PageQuery {
   limit?: number
   cursor?: string
 }
 
+/** Query parameters of a list request, normalised: the filters, and the page's size and position. */
+export type ListParams = Record<string, string | number | undefined>
+
+/** RFC 8288 Link header to the next page: the same route and (normalised) parameters, the new cursor. */
+export function nextLink(route: string, params: ListParams, nextCursor: string): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && key !== 'cursor') search.set(key, String(value))
+  search.set('cursor', nextCursor)
+  return `<${route}?${search.toString()}>; rel="next"`
+}
+
 /**
  * Reads one page through `fetch`, which returns rows in key order after the given id. It is asked
- * for one row more than the page holds: the extra row only proves that a next page exists. Sets
- * the Link header when there is one.
+ * for one row more than the page holds: the extra row only proves that a next page exists. The
+ * answer carries the Link header when there is a next page.
  */
 export async function readPage<T extends { id: string }>(
-  query: PageQuery,
-  request: Request,
-  set: { headers: Record<string, string | number> },
+  route: string,
+  params: ListParams & PageQuery,
   fetch: (afterId: string | null, limit: number) => Promise<T[]>,
-): Promise<{ data: T[]; next_cursor: string | null }> {
-  const limit = query.limit ?? LIMIT_DEFAULT
-  const rows = await fetch(query.cursor === undefined ? null : decodeCursor(query.cursor), limit + 1)
-  if (rows.length <= limit) return { data: rows, next_cursor: null }
+): Promise<Computed> {
+  const limit = params.limit ?? LIMIT_DEFAULT
+  const rows = await fetch(params.cursor === undefined ? null : decodeCursor(params.cursor), limit + 1)
+  if (rows.length <= limit) return { body: { data: rows, next_cursor: null } }
   const data = rows.slice(0, limit)
   const nextCursor = encodeCursor(data[data.length - 1]!.id)
-  set.headers.link = nextLink(request.url, nextCursor)
-  return { data, next_cursor: nextCursor }
+  return { body: { data, next_cursor: nextCursor }, headers: { link: nextLink(route, params, nextCursor) } }
 }

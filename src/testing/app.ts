@@ -7,6 +7,7 @@ import { storedTweetsPerHashtag } from '../modules/hashtags/repository'
 import type { Lifecycle } from '../modules/health'
 import { createLogger } from '../observability/logger'
 import { createLogShippingMetrics, registerServiceMetrics } from '../observability/metrics'
+import { createResponseCache, type ResponseCache } from '../shared/response-cache'
 
 /** Log lines written by the app under test, parsed. */
 export class CapturedLog extends Writable {
@@ -19,6 +20,7 @@ export class CapturedLog extends Writable {
 
 export interface RunningApp {
   url: string
+  cache: ResponseCache
   log: CapturedLog
   lifecycle: Lifecycle
   registry: Registry
@@ -37,8 +39,10 @@ export function startApp(db: Database): RunningApp {
     intervalMs: null,
   })
   createLogShippingMetrics(registry)
+  const cache = createResponseCache(db, 32 * 1024 * 1024, db.config.queryTimeoutMs)
   const app = createApp({
     db,
+    cache,
     tables: tablesOf(readSqlFiles()),
     lifecycle,
     logger: createLogger({ destination: log, level: 'debug' }),
@@ -50,6 +54,7 @@ export function startApp(db: Database): RunningApp {
     log,
     lifecycle,
     registry,
+    cache,
     async stop() {
       await app.stop(true)
     },

@@ -2,14 +2,18 @@ import { Elysia } from 'elysia'
 import type { Database } from '../../db/database'
 import { problemResponses } from '../../shared/problem'
 import { strictQuery } from '../../shared/query'
+import type { ResponseCache } from '../../shared/response-cache'
 import { toHashtagSummary } from './mapper'
 import { AllHashtags, AllHashtagsQuery } from './model'
 import { findHashtags } from './repository'
 
-export const hashtagsModule = (db: Database) =>
+const ALL = '/api/v1/resources/hashtags/all'
+
+export const hashtagsModule = (db: Database, cache: ResponseCache) =>
   new Elysia({ name: 'hashtags' }).get(
-    '/api/v1/resources/hashtags/all',
-    async () => ({ data: (await findHashtags(db)).map(toHashtagSummary) }),
+    ALL,
+    ({ request }) =>
+      cache.respond(request, ALL, async () => ({ body: { data: (await findHashtags(db)).map(toHashtagSummary) } })),
     {
       query: AllHashtagsQuery,
       transform: strictQuery(AllHashtagsQuery),

@@ -7,13 +7,12 @@ export interface HashtagRow extends Row {
   last_outcome: string | null
 }
 
-/** Every tracked hashtag with its tweet count; LEFT JOIN keeps those without tweets. */
+/** Every tracked hashtag with its tweet count, from the kept counts; LEFT JOIN keeps those without tweets. */
 export function findHashtags(sql: Sql): Promise<HashtagRow[]> {
   return sql.rows<HashtagRow>(
-    `SELECT h.tag, COUNT(t.id) AS tweet_count, h.last_collected_at, h.last_outcome
+    `SELECT h.tag, COALESCE(c.tweets, 0) AS tweet_count, h.last_collected_at, h.last_outcome
        FROM hashtags h
-       LEFT JOIN tweets t ON t.hashtag = h.tag
-      GROUP BY h.tag, h.last_collected_at, h.last_outcome
+       LEFT JOIN (SELECT hashtag, SUM(tweets) AS tweets FROM hashtag_counts GROUP BY hashtag) AS c ON c.hashtag = h.tag
       ORDER BY h.tag`,
   )
 }

@@ -1,14 +1,19 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/database'
-import { type PageQuery, readPage } from '../../shared/pagination'
+import { readPage } from '../../shared/pagination'
 import { invalidParameters, problemResponses } from '../../shared/problem'
 import { strictQuery } from '../../shared/query'
+import { cacheKey, type ResponseCache } from '../../shared/response-cache'
 import { normalizeHashtag } from '../../shared/schemas'
 import { toHours, toLangCounts, toTweets } from './mapper'
 import { AllTweetsQuery, ByHour, ByHourQuery, ByLang, ByLangQuery, offsetMinutes, TweetPage, TweetsQuery } from './model'
-import { countByHour, countByLang, findTweets, type TweetFilter } from './repository'
+import { countByLang, countByQuarter, findTweets, type TweetFilter } from './repository'
 
 const TAGS = ['tweets']
+const ALL = '/api/v1/resources/tweets/all'
+const FILTERED = '/api/v1/resources/tweets'
+const BY_HOUR = '/api/v1/resources/tweets/by_hour'
+const BY_LANG = '/api/v1/resources/tweets/by_lang'
 
 /** `hash` and its alias `hashtag`, normalised; a 400 when both are given and disagree. */
 function hashtagOf(query: { hash?: string; hashtag?: string }): string | undefined {
@@ -22,12 +27,22 @@ function hashtagOf(query: { hash?: string; hashtag?: string }): string | undefin
 
 const langOf = (lang: string | undefined): string | undefined => lang?.toLowerCase()
 
-export const tweetsModule = (db: Database) => {
-  const page = (filter: TweetFilter, query: PageQuery, request: Request, set: { headers: Record<string, string | number> }) =>
-    readPage(query, request, set, async (after, limit) => toTweets(await findTweets(db, filter, after, limit)))
+export const tweetsModule = (db: Database, cache: ResponseCache) => {
+  const page = (route: string, filter: TweetFilter, query: { limit?: number; cursor?: string }, request: Request) => {
+    const params = {
+      hash: filter.hashtag,
+      lang: filter.lang,
+      author_id: filter.authorId,
+      limit: query.limit,
+      cursor: query.cursor,
+    }
+    return cache.respond(request, cacheKey(route, params), () =>
+      readPage(route, params, async (after, limit) => toTweets(await findTweets(db, filter, after, limit))),
+    )
+  }
 
   return new Elysia({ name: 'tweets' })
-    .get('/api/v1/resources/tweets/all', ({ query, request, set }) => page({}, query, request, set), {
+    .get(ALL, ({ query, request }) => page(ALL, {}, query, request), {
       query: AllTweetsQuery,
       transform: strictQuery(AllTweetsQuery),
       response: { 200: TweetPage, ...problemResponses },
@@ -38,9 +53,9 @@ export const tweetsModule = (db: Database) => {
       },
     })
     .get(
-      '/api/v1/resources/tweets',
-      ({ query, request, set }) =>
-        page({ hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request, set),
+      FILTERED,
+      ({ query, request }) =>
+        page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request),
       {
         query: TweetsQuery,
         transform: strictQuery(TweetsQuery),
@@ -53,11 +68,13 @@ export const tweetsModule = (db: Database) => {
       },
     )
     .get(
-      '/api/v1/resources/tweets/by_hour',
-      async ({ query }) => {
+      BY_HOUR,
+      ({ query, request }) => {
+        const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang) }
         const offset = query.tz === undefined || query.tz === 'Z' ? 0 : offsetMinutes(query.tz)!
-        const rows = await countByHour(db, { hashtag: hashtagOf(query), lang: langOf(query.lang) }, offset)
-        return { data: toHours(rows) }
+        return cache.respond(request, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
+          body: { data: toHours(await countByQuarter(db, filter), offset) },
+        }))
       },
       {
         query: ByHourQuery,
@@ -72,8 +89,13 @@ export const tweetsModule = (db: Database) => {
       },
     )
     .get(
-      '/api/v1/resources/tweets/by_lang',
-      async ({ query }) => ({ data: toLangCounts(await countByLang(db, { hashtag: hashtagOf(query) })) }),
+      BY_LANG,
+      ({ query, request }) => {
+        const filter = { hashtag: hashtagOf(query) }
+        return cache.respond(request, cacheKey(BY_LANG, filter), async () => ({
+          body: { data: toLangCounts(await countByLang(db, filter)) },
+        }))
+      },
       {
         query: ByLangQuery,
         transform: strictQuery(ByLangQuery),

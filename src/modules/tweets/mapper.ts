@@ -1,34 +1,45 @@
 import type { Static } from 'elysia'
 import { toIsoUtc } from '../../shared/time'
 import type { ByHour, ByLang, Tweet } from './model'
-import type { HourRow, LangRow, TweetRow } from './repository'
+import type { LangRow, QuarterRow, TweetRow } from './repository'
 
-/** Folds rows of (tweet, hashtag), ordered by tweet, into tweets carrying all their hashtags. */
+/** Newest first: ids are 64-bit, compared as decimal strings (a longer one is larger). */
+const byIdDescending = (a: { id: string }, b: { id: string }) =>
+  a.id.length === b.id.length ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : b.id.length - a.id.length
+
+/** Folds rows of (tweet, hashtag), in any order, into tweets carrying all their hashtags, newest first. */
 export function toTweets(rows: TweetRow[]): Tweet[] {
-  const tweets: Tweet[] = []
-  let current: Tweet | undefined
+  const tweets = new Map<string, Tweet>()
   for (const row of rows) {
-    if (current?.id === row.id) {
-      current.hashtags.push(row.hashtag)
+    const known = tweets.get(row.id)
+    if (known !== undefined) {
+      known.hashtags.push(row.hashtag)
       continue
     }
-    current = {
+    tweets.set(row.id, {
       id: row.id,
       text: row.text,
       lang: row.lang,
       created_at: toIsoUtc(row.created_at),
       author: { id: row.author_id, username: row.username, followers_count: Number(row.followers_count) },
       hashtags: [row.hashtag],
-    }
-    tweets.push(current)
+    })
   }
-  return tweets
+  return [...tweets.values()].sort(byIdDescending).map((tweet) => {
+    tweet.hashtags.sort()
+    return tweet
+  })
 }
 
-/** 24 buckets, 0 to 23, including the hours without tweets. */
-export function toHours(rows: HourRow[]): Static<typeof ByHour>['data'] {
-  const counts = new Map(rows.map((row) => [Number(row.hour), Number(row.count)]))
-  return Array.from({ length: 24 }, (_, hour) => ({ hour, count: counts.get(hour) ?? 0 }))
+/** Quarter hours of the day in UTC, moved by a UTC offset in minutes (a multiple of 15), into 24 hourly buckets, zero-filled. */
+export function toHours(rows: QuarterRow[], offsetMinutes: number): Static<typeof ByHour>['data'] {
+  const counts = new Array<number>(24).fill(0)
+  const shift = offsetMinutes / 15
+  for (const row of rows) {
+    const local = (((Number(row.quarter) + shift) % 96) + 96) % 96
+    counts[Math.floor(local / 4)]! += Number(row.count)
+  }
+  return counts.map((count, hour) => ({ hour, count }))
 }
 
 export const toLangCounts = (rows: LangRow[]): Static<typeof ByLang>['data'] =>

@@ -43,7 +43,8 @@ function where(filter: TweetFilter, beforeId: string | null): { clause: string; 
 /**
  * One page of tweets, newest first, starting after `beforeId`: the inner query picks `limit` tweet
  * ids through the index that matches the filter; the outer one brings every hashtag row of those
- * tweets and their authors. Rows come one per (tweet, hashtag), ordered by id then hashtag.
+ * tweets and their authors, one row per (tweet, hashtag), in no particular order: sorting them in
+ * MySQL costs a temporary table per page, sorting a hundred of them in the mapper costs nothing.
  */
 export async function findTweets(sql: Sql, filter: TweetFilter, beforeId: string | null, limit: number): Promise<TweetRow[]> {
   const { clause, params } = where(filter, beforeId)
@@ -51,26 +52,32 @@ export async function findTweets(sql: Sql, filter: TweetFilter, beforeId: string
     `SELECT t.id, t.hashtag, t.lang, t.text, t.created_at, t.author_id, u.username, u.followers_count
        FROM (SELECT id FROM tweets ${clause} GROUP BY id ORDER BY id DESC LIMIT ?) AS page
        JOIN tweets t ON t.id = page.id
-       JOIN users u ON u.id = t.author_id
-      ORDER BY t.id DESC, t.hashtag`,
+       JOIN users u ON u.id = t.author_id`,
     [...params, limit],
   )
 }
 
-export interface HourRow extends Row {
-  hour: number
+export interface QuarterRow extends Row {
+  quarter: number
   count: string
 }
 
-/** Distinct tweets per hour of the day, hours shifted by `offsetMinutes`; hours without tweets are absent. */
-export async function countByHour(sql: Sql, filter: TweetFilter, offsetMinutes: number): Promise<HourRow[]> {
-  const { clause, params } = where(filter, null)
-  return sql.rows<HourRow>(
-    `SELECT HOUR(created_at + INTERVAL ? MINUTE) AS hour, COUNT(DISTINCT id) AS count
-       FROM tweets ${clause}
-      GROUP BY hour`,
-    [offsetMinutes, ...params],
-  )
+/**
+ * Tweets per quarter hour of the day (UTC), from the counts the collector keeps: the tweets under
+ * the hashtag when one is given, otherwise every tweet once. Quarters without tweets are absent.
+ */
+export async function countByQuarter(sql: Sql, filter: Pick<TweetFilter, 'hashtag' | 'lang'>): Promise<QuarterRow[]> {
+  const lang = filter.lang === undefined ? '' : ' AND lang = ?'
+  const langParam = filter.lang === undefined ? [] : [filter.lang]
+  return filter.hashtag === undefined
+    ? sql.rows<QuarterRow>(
+        `SELECT quarter, SUM(first_seen) AS count FROM hashtag_counts WHERE 1 = 1${lang} GROUP BY quarter`,
+        langParam,
+      )
+    : sql.rows<QuarterRow>(`SELECT quarter, SUM(tweets) AS count FROM hashtag_counts WHERE hashtag = ?${lang} GROUP BY quarter`, [
+        filter.hashtag,
+        ...langParam,
+      ])
 }
 
 export interface LangRow extends Row {
@@ -80,12 +87,12 @@ export interface LangRow extends Row {
 }
 
 export async function countByLang(sql: Sql, filter: Pick<TweetFilter, 'hashtag'>): Promise<LangRow[]> {
-  const { clause, params } = where(filter, null)
+  const where = filter.hashtag === undefined ? '' : 'WHERE hashtag = ?'
   return sql.rows<LangRow>(
-    `SELECT hashtag, lang, COUNT(*) AS count
-       FROM tweets ${clause}
+    `SELECT hashtag, lang, SUM(tweets) AS count
+       FROM hashtag_counts ${where}
       GROUP BY hashtag, lang
       ORDER BY hashtag, count DESC, lang`,
-    params,
+    filter.hashtag === undefined ? [] : [filter.hashtag],
   )
 }

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../../testing/app'
 import { byIdDesc, HASHTAGS, loadCoreData, TWEETS, USERS } from '../../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../../testing/database'
-import { insertTweets } from '../../testing/fixtures'
+import { bumpVersion, insertTweets } from '../../testing/fixtures'
 
 let database: TestDatabase
 let app: RunningApp
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  await loadCoreData(database.admin)
+  await loadCoreData(database)
   app = startApp(database.db)
 })
 
@@ -117,6 +117,7 @@ describe('GET /api/v1/resources/tweets/all', () => {
       expect(seen.filter((id) => before.includes(id))).toEqual(before)
     } finally {
       await database.admin.query('DELETE FROM tweets WHERE id IN (1999999999999999998, 999)')
+      await bumpVersion(database.admin)
     }
   })
 })

@@ -3,18 +3,26 @@ import type { Database } from '../../db/database'
 import { readPage } from '../../shared/pagination'
 import { problemResponses } from '../../shared/problem'
 import { strictQuery } from '../../shared/query'
+import { cacheKey, type ResponseCache } from '../../shared/response-cache'
 import { toUser } from './mapper'
 import { AllUsersQuery, TopUsers, TopUsersQuery, UserPage } from './model'
 import { findTopUsers, findUsers } from './repository'
 
 const TAGS = ['users']
 
-export const usersModule = (db: Database) =>
+const ALL = '/api/v1/resources/users/all'
+const TOP5 = '/api/v1/resources/users/top5'
+
+export const usersModule = (db: Database, cache: ResponseCache) =>
   new Elysia({ name: 'users' })
     .get(
-      '/api/v1/resources/users/all',
-      ({ query, request, set }) =>
-        readPage(query, request, set, async (after, limit) => (await findUsers(db, after, limit)).map(toUser)),
+      ALL,
+      ({ query, request }) => {
+        const params = { limit: query.limit, cursor: query.cursor }
+        return cache.respond(request, cacheKey(ALL, params), () =>
+          readPage(ALL, params, async (after, limit) => (await findUsers(db, after, limit)).map(toUser)),
+        )
+      },
       {
         query: AllUsersQuery,
         transform: strictQuery(AllUsersQuery),
@@ -26,13 +34,17 @@ export const usersModule = (db: Database) =>
         },
       },
     )
-    .get('/api/v1/resources/users/top5', async () => ({ data: (await findTopUsers(db, 5)).map(toUser) }), {
-      query: TopUsersQuery,
-      transform: strictQuery(TopUsersQuery),
-      response: { 200: TopUsers, ...problemResponses },
-      detail: {
-        tags: TAGS,
-        summary: 'The 5 users with the most followers',
-        description: 'Most followers first; users with the same count come in id order.',
+    .get(
+      TOP5,
+      ({ request }) => cache.respond(request, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
+      {
+        query: TopUsersQuery,
+        transform: strictQuery(TopUsersQuery),
+        response: { 200: TopUsers, ...problemResponses },
+        detail: {
+          tags: TAGS,
+          summary: 'The 5 users with the most followers',
+          description: 'Most followers first; users with the same count come in id order.',
+        },
       },
-    })
+    )

@@ -2,6 +2,7 @@ import { ecsFormat } from '@elastic/ecs-pino-format'
 import pino, { type Logger } from 'pino'
 import { prettyFactory } from 'pino-pretty'
 import pkg from '../../package.json'
+import { bufferedStdout } from './stdout-buffer'
 
 export type { Logger }
 
@@ -17,10 +18,7 @@ export interface LoggerOptions {
   format?: 'json' | 'pretty'
   /** Values that must never appear in a log line: replaced wherever they occur. */
   secrets?: string[]
-  /**
-   * Where lines go; stdout when absent, written synchronously: an exit right after a line (a fatal
-   * configuration error, the end of a shutdown) must not lose it.
-   */
+  /** Where lines go; stdout when absent (in synchronous batches: see stdout-buffer.ts). */
   destination?: LogTarget
   /** More targets for the same JSON lines (the Logstash shipper). */
   extraTargets?: LogTarget[]
@@ -71,7 +69,7 @@ const prettyEcs = () =>
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const redact = redactor(options.secrets ?? [])
-  const stdout = options.destination ?? pino.destination({ dest: 1, sync: true })
+  const stdout = options.destination ?? bufferedStdout()
   const prettify = options.format === 'pretty' ? prettyEcs() : null
   const targets = options.extraTargets ?? []
   const fanout: LogTarget = {

@@ -8,7 +8,7 @@ let app: RunningApp
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  await loadCoreData(database.admin)
+  await loadCoreData(database)
   app = startApp(database.db)
 })
 

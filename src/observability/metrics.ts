@@ -21,10 +21,13 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  */
 export const metricsPlugin = (registry: Registry) =>
   new Elysia({ name: 'metrics' })
-    // Registered before the plugin so that it applies to the plugin's /metrics route.
-    .mapResponse({ as: 'global' }, async ({ path, response }) => {
+    // Local to this instance, so it applies to the plugin's /metrics route only: no other response
+    // pays for it.
+    .mapResponse(({ path, response }) => {
       if (path !== METRICS_PATH || !(response instanceof Response)) return
-      return new Response(`${await response.text()}${await registry.metrics()}`, { headers: response.headers })
+      return Promise.all([response.text(), registry.metrics()]).then(
+        ([own, ours]) => new Response(own + ours, { headers: response.headers }),
+      )
     })
     .use(prometheus({ metricsPath: METRICS_PATH, durationBuckets: HTTP_BUCKETS }))
 

@@ -54,7 +54,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
 beforeAll(async () => {
   const binary = requireTool('prometheus')
   database = await createTestDatabase()
-  await loadCoreData(database.admin)
+  await loadCoreData(database)
   app = startApp(database.db)
 
   // A collection through the real client fills the collector's metrics, rate limit included.
@@ -72,7 +72,7 @@ beforeAll(async () => {
     intervalMs: 60_000,
   }
   const summary = await createCollector({
-    db: database.db,
+    db: database.writer,
     config: collectorConfig,
     logger: createLogger({ destination: new CapturedLog() }),
     metrics: createCollectorMetrics(app.registry),

@@ -16,7 +16,7 @@ const capped = (text: string) => (text.length > MAX_LOGGED ? `${text.slice(0, MA
 interface RequestState {
   id: string
   started: number
-  /** Peer address, read while the connection is certainly open. */
+  /** Peer address, read while the request is open (Bun no longer knows it once the response is sent). */
   address: string | undefined
 }
 
@@ -28,23 +28,38 @@ export const requestIdOf = (request: Request): string | undefined => states.get(
 /** Probes and scrapes: logged at debug, so that they do not drown the traffic. */
 const QUIET = /^\/(health\/|metrics$)/
 
-export const requestLog = (logger: Logger) =>
+/** The hooks run on every request: the line is built only when its level is logged. */
+/** What the hook needs of the server: Bun's peer address of a request. */
+export interface PeerLookup {
+  requestIP(request: Request): { address: string } | null
+}
+
+/**
+ * @param server the listening server, looked up outside the hook: a hook that names Elysia's
+ *   `server` context property makes Elysia build a slower context for every request.
+ */
+export const requestLog = (logger: Logger, server: () => PeerLookup | null | undefined) =>
   new Elysia({ name: 'request-log' })
-    .onRequest(({ request, set, server }) => {
+    .onRequest(({ request, set }) => {
       const given = request.headers.get('x-request-id')
       const id = given !== null && SANE_ID.test(given) ? given : randomUUID()
-      states.set(request, { id, started: performance.now(), address: server?.requestIP(request)?.address })
+      states.set(request, { id, started: performance.now(), address: server()?.requestIP(request)?.address })
       set.headers['x-request-id'] = id
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
       const state = states.get(request)
       if (state === undefined) return
-      const url = new URL(request.url)
+      // The path and query as sent, without parsing the whole URL again.
+      const raw = request.url
+      const pathStart = raw.indexOf('/', raw.indexOf('//') + 2)
+      const queryStart = raw.indexOf('?', pathStart)
+      const pathname = queryStart === -1 ? raw.slice(pathStart) : raw.slice(pathStart, queryStart)
       const status = typeof set.status === 'number' ? set.status : Number(set.status) || 200
+      const level = status >= 500 ? 'error' : QUIET.test(pathname) ? 'debug' : 'info'
+      if (!logger.isLevelEnabled(level)) return
+      const query = queryStart === -1 ? '' : raw.slice(queryStart + 1)
       const durationMs = performance.now() - state.started
-      const level = status >= 500 ? 'error' : QUIET.test(url.pathname) ? 'debug' : 'info'
       const address = state.address
-      const query = url.search.slice(1)
       logger[level](
         {
           event: {
@@ -57,13 +72,13 @@ export const requestLog = (logger: Logger) =>
           },
           http: { request: { id: state.id, method: request.method }, response: { status_code: status } },
           url: {
-            path: url.pathname,
+            path: pathname,
             ...(query === '' ? {} : { query: capped(query) }),
           },
           ...(address === undefined ? {} : { client: { ip: address, address } }),
           ...(request.headers.has('user-agent') ? { user_agent: { original: capped(request.headers.get('user-agent')!) } } : {}),
           twitter: { route: route ?? '(unmatched)' },
         },
-        `${request.method} ${url.pathname} ${status} ${durationMs.toFixed(1)} ms`,
+        `${request.method} ${pathname} ${status} ${durationMs.toFixed(1)} ms`,
       )
     })

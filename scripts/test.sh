@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite on a fresh machine. It installs what the tests need when it can (Bun from the
-# npm registry; openssl, Prometheus, Chromium and ShellCheck from Debian's packages, as root), starts a
+# npm registry; openssl, Prometheus, Chromium, ShellCheck and wrk from Debian's packages, as root), starts a
 # local MariaDB when none answers on the default address, then runs `bun run test`. The tests never
 # skip: without a tool they fail and say which.
 #
@@ -14,7 +14,7 @@ if ! command -v bun >/dev/null 2>&1; then
 fi
 
 # command → Debian package providing it
-declare -A packages=([openssl]=openssl [prometheus]=prometheus [promtool]=prometheus [chromium]=chromium [shellcheck]=shellcheck [node]=nodejs)
+declare -A packages=([openssl]=openssl [prometheus]=prometheus [promtool]=prometheus [chromium]=chromium [shellcheck]=shellcheck [node]=nodejs [wrk]=wrk)
 missing=()
 for tool in "${!packages[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")

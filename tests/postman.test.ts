@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'newman-'))
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  await loadCoreData(database.admin)
+  await loadCoreData(database)
   app = startApp(database.db)
 })
 

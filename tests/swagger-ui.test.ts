@@ -31,7 +31,7 @@ beforeAll(async () => {
   // Not a skip: CI installs Debian's chromium; without it this proof is missing.
   if (!(await Bun.file(CHROMIUM).exists())) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`)
   database = await createTestDatabase()
-  await loadCoreData(database.admin)
+  await loadCoreData(database)
   app = startApp(database.db)
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

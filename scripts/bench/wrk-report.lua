@@ -1,0 +1,22 @@
+-- wrk script: requests the paths listed (one per line) in the file named by the first argument,
+-- at random, and prints a JSON summary when done.
+local paths = {}
+
+init = function(args)
+  for line in io.lines(args[1]) do
+    if line ~= "" then paths[#paths + 1] = line end
+  end
+  math.randomseed(os.time())
+end
+
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end

@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * The benchmark is not a timed test: this only checks that `bun run bench --smoke` runs through
+ * and reports well-formed results. The figures come from `bun run bench` (see the README).
+ */
+
+const ROOT = join(import.meta.dir, '..')
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('bun run bench --smoke', () => {
+  test('it runs every part and writes a table and a well-formed JSON report', async () => {
+    if (Bun.which('wrk') === null) throw new Error('wrk is not installed: apt-get install wrk')
+    const out = join(dir, 'report.json')
+    const run = Bun.spawn(['bun', join(ROOT, 'scripts', 'bench.ts'), '--smoke', '--json', out], {
+      cwd: ROOT,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const code = await run.exited
+    const stdout = await new Response(run.stdout).text()
+    expect({ code, stderr: code === 0 ? '' : await new Response(run.stderr).text() }).toEqual({ code: 0, stderr: '' })
+    expect(stdout).toContain('bare Bun')
+    expect(stdout).toContain(`results written to ${out}`)
+
+    // Types checked one by one: toMatchObject with expect.any() rewrites the object it checks (Bun 1.4).
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    const types = (value: Record<string, unknown>, keys: string[]) =>
+      Object.fromEntries(keys.map((key) => [key, typeof value[key]]))
+    expect(types(report.machine, ['cpus', 'bun', 'mysql'])).toEqual({ cpus: 'number', bun: 'string', mysql: 'string' })
+    expect(report.results.length).toBeGreaterThanOrEqual(5)
+    for (const row of report.results) {
+      expect(types(row, ['section', 'name', 'rps', 'p50_ms', 'p99_ms', 'errors'])).toEqual({
+        section: 'string',
+        name: 'string',
+        rps: 'number',
+        p50_ms: 'number',
+        p99_ms: 'number',
+        errors: 'number',
+      })
+      expect(row.errors).toBe(0)
+      expect(row.rps).toBeGreaterThan(0)
+      expect(row.p99_ms).toBeGreaterThanOrEqual(row.p50_ms)
+    }
+    const compared = report.results.filter((row: { baseline_rps?: number }) => row.baseline_rps !== undefined)
+    expect(compared.length).toBeGreaterThanOrEqual(1)
+    for (const row of compared) expect(row.ratio).toBeCloseTo(row.rps / row.baseline_rps, 1)
+    const facts = [
+      'cold_start_ms',
+      'cold_start_bare_bun_ms',
+      'collector_tweets_per_second',
+      'collector_plain_insert_tweets_per_second',
+      'large_rss_peak_mb_cache_on',
+    ]
+    expect(types(report.facts, facts)).toEqual(Object.fromEntries(facts.map((fact) => [fact, 'number'])))
+  }, 240_000)
+})

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
 import type { Logger } from './logger'
+import { statusOf } from './metrics'
 
 /**
  * Request ids and the access log. Every request gets an id — the caller's X-Request-Id when it is
@@ -28,7 +29,6 @@ export const requestIdOf = (request: Request): string | undefined => states.get(
 /** Probes and scrapes: logged at debug, so that they do not drown the traffic. */
 const QUIET = /^\/(health\/|metrics$)/
 
-/** The hooks run on every request: the line is built only when its level is logged. */
 /** What the hook needs of the server: Bun's peer address of a request. */
 export interface PeerLookup {
   requestIP(request: Request): { address: string } | null
@@ -54,7 +54,7 @@ export const requestLog = (logger: Logger, server: () => PeerLookup | null | und
       const pathStart = raw.indexOf('/', raw.indexOf('//') + 2)
       const queryStart = raw.indexOf('?', pathStart)
       const pathname = queryStart === -1 ? raw.slice(pathStart) : raw.slice(pathStart, queryStart)
-      const status = typeof set.status === 'number' ? set.status : Number(set.status) || 200
+      const status = statusOf(set)
       const level = status >= 500 ? 'error' : QUIET.test(pathname) ? 'debug' : 'info'
       if (!logger.isLevelEnabled(level)) return
       const query = queryStart === -1 ? '' : raw.slice(queryStart + 1)

@@ -21,9 +21,9 @@ const statements: { sql: string; params: Param[] }[] = []
 function recording(db: Database): Database {
   return {
     ...db,
-    rows: (sql, params = [], options) => {
+    rows: (sql, params = []) => {
       statements.push({ sql, params })
-      return db.rows(sql, params, options)
+      return db.rows(sql, params)
     },
   }
 }

@@ -68,9 +68,13 @@ export function metricsPlugin(registry: Registry) {
       target.count()
       target.observe((performance.now() - start) / 1000)
     })
-    .get(METRICS_PATH, async () => new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }), {
-      detail: { hide: true },
-    })
+    .get(
+      METRICS_PATH,
+      async () => new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }),
+      {
+        detail: { hide: true },
+      },
+    )
 }
 
 export function createCollectorMetrics(registry: Registry) {

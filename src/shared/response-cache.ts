@@ -96,9 +96,14 @@ export const cacheKey = (route: string, params: Record<string, string | number |
 const matches = (ifNoneMatch: string | null, etag: string): boolean =>
   ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*') ?? false
 
+/** The headers set for the response so far (Elysia's `set`): the answer carries them. */
+export interface ResponseHeaders {
+  headers: Record<string, string | number>
+}
+
 export interface ResponseCache {
   /** The answer: at once when it is kept for the current version, otherwise once computed. */
-  respond(request: Request, key: string, compute: () => Promise<Computed>): Response | Promise<Response>
+  respond(request: Request, set: ResponseHeaders, key: string, compute: () => Promise<Computed>): Response | Promise<Response>
   /** A write committed in this process: the next request reads the version again. */
   invalidate(): void
 }
@@ -134,19 +139,43 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
     return pending
   }
 
-  async function answer(request: Request, key: string, compute: () => Promise<Computed>): Promise<Response> {
-    const version = await gate.current()
-    const etag = `"${version}-${Bun.hash(key).toString(36)}"`
+  /**
+   * The headers already set (the request id, say) go into the Response built here, and leave `set`:
+   * a Response returned with headers still pending is copied by Elysia into a new one, body and all.
+   */
+  const headersFrom = (set: ResponseHeaders, own: Record<string, string>): Record<string, string | number> => {
+    const headers = { ...set.headers, ...own }
+    set.headers = {}
+    return headers
+  }
+
+  const etagOf = (version: string, key: string) => `"${version}-${Bun.hash(key).toString(36)}"`
+
+  /** 304 when the client holds this version already, the kept body otherwise. */
+  function reply(request: Request, set: ResponseHeaders, etag: string, entry: Entry | null): Response {
     const validators = { etag, 'cache-control': 'no-cache' }
-    if (matches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers: validators })
-    const entry = await entryFor(key, version, compute)
-    return new Response(entry.body, {
-      headers: { 'content-type': 'application/json; charset=utf-8', ...entry.headers, ...validators },
-    })
+    if (entry === null || matches(request.headers.get('if-none-match'), etag)) {
+      return new Response(null, { status: 304, headers: headersFrom(set, validators) as Record<string, string> })
+    }
+    const headers = headersFrom(set, { 'content-type': 'application/json; charset=utf-8', ...entry.headers, ...validators })
+    return new Response(entry.body, { headers: headers as Record<string, string> })
+  }
+
+  async function answer(request: Request, set: ResponseHeaders, key: string, compute: () => Promise<Computed>): Promise<Response> {
+    const version = await gate.current()
+    const etag = etagOf(version, key)
+    if (matches(request.headers.get('if-none-match'), etag)) return reply(request, set, etag, null)
+    return reply(request, set, etag, await entryFor(key, version, compute))
   }
 
   return {
-    respond: (request, key, compute) => withDeadline(answer(request, key, compute), budgetMs),
+    respond(request, set, key, compute) {
+      // Kept for a version known to be fresh: nothing to wait for, so no deadline to arm.
+      const version = gate.known()
+      const kept = version === null ? undefined : entries.get(key)
+      if (kept !== undefined && kept.version === version) return reply(request, set, etagOf(version, key), kept)
+      return withDeadline(answer(request, set, key, compute), budgetMs)
+    },
     invalidate: () => gate.invalidate(),
   }
 }

@@ -12,8 +12,8 @@ const ALL = '/api/v1/resources/hashtags/all'
 export const hashtagsModule = (db: Database, cache: ResponseCache) =>
   new Elysia({ name: 'hashtags' }).get(
     ALL,
-    ({ request }) =>
-      cache.respond(request, ALL, async () => ({ body: { data: (await findHashtags(db)).map(toHashtagSummary) } })),
+    ({ request, set }) =>
+      cache.respond(request, set, ALL, async () => ({ body: { data: (await findHashtags(db)).map(toHashtagSummary) } })),
     {
       query: AllHashtagsQuery,
       transform: strictQuery(AllHashtagsQuery),

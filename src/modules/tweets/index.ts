@@ -3,7 +3,7 @@ import type { Database } from '../../db/database'
 import { readPage } from '../../shared/pagination'
 import { invalidParameters, problemResponses } from '../../shared/problem'
 import { strictQuery } from '../../shared/query'
-import { cacheKey, type ResponseCache } from '../../shared/response-cache'
+import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../shared/response-cache'
 import { normalizeHashtag } from '../../shared/schemas'
 import { toHours, toLangCounts, toTweets } from './mapper'
 import { AllTweetsQuery, ByHour, ByHourQuery, ByLang, ByLangQuery, offsetMinutes, TweetPage, TweetsQuery } from './model'
@@ -28,7 +28,13 @@ function hashtagOf(query: { hash?: string; hashtag?: string }): string | undefin
 const langOf = (lang: string | undefined): string | undefined => lang?.toLowerCase()
 
 export const tweetsModule = (db: Database, cache: ResponseCache) => {
-  const page = (route: string, filter: TweetFilter, query: { limit?: number; cursor?: string }, request: Request) => {
+  const page = (
+    route: string,
+    filter: TweetFilter,
+    query: { limit?: number; cursor?: string },
+    request: Request,
+    set: ResponseHeaders,
+  ) => {
     const params = {
       hash: filter.hashtag,
       lang: filter.lang,
@@ -36,13 +42,13 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
       limit: query.limit,
       cursor: query.cursor,
     }
-    return cache.respond(request, cacheKey(route, params), () =>
+    return cache.respond(request, set, cacheKey(route, params), () =>
       readPage(route, params, async (after, limit) => toTweets(await findTweets(db, filter, after, limit))),
     )
   }
 
   return new Elysia({ name: 'tweets' })
-    .get(ALL, ({ query, request }) => page(ALL, {}, query, request), {
+    .get(ALL, ({ query, request, set }) => page(ALL, {}, query, request, set), {
       query: AllTweetsQuery,
       transform: strictQuery(AllTweetsQuery),
       response: { 200: TweetPage, ...problemResponses },
@@ -54,8 +60,8 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
     })
     .get(
       FILTERED,
-      ({ query, request }) =>
-        page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request),
+      ({ query, request, set }) =>
+        page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request, set),
       {
         query: TweetsQuery,
         transform: strictQuery(TweetsQuery),
@@ -69,10 +75,10 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
     )
     .get(
       BY_HOUR,
-      ({ query, request }) => {
+      ({ query, request, set }) => {
         const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang) }
         const offset = query.tz === undefined || query.tz === 'Z' ? 0 : offsetMinutes(query.tz)!
-        return cache.respond(request, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
+        return cache.respond(request, set, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
           body: { data: toHours(await countByQuarter(db, filter), offset) },
         }))
       },
@@ -90,9 +96,9 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
     )
     .get(
       BY_LANG,
-      ({ query, request }) => {
+      ({ query, request, set }) => {
         const filter = { hashtag: hashtagOf(query) }
-        return cache.respond(request, cacheKey(BY_LANG, filter), async () => ({
+        return cache.respond(request, set, cacheKey(BY_LANG, filter), async () => ({
           body: { data: toLangCounts(await countByLang(db, filter)) },
         }))
       },

@@ -17,9 +17,9 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
   new Elysia({ name: 'users' })
     .get(
       ALL,
-      ({ query, request }) => {
+      ({ query, request, set }) => {
         const params = { limit: query.limit, cursor: query.cursor }
-        return cache.respond(request, cacheKey(ALL, params), () =>
+        return cache.respond(request, set, cacheKey(ALL, params), () =>
           readPage(ALL, params, async (after, limit) => (await findUsers(db, after, limit)).map(toUser)),
         )
       },
@@ -36,7 +36,7 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
     )
     .get(
       TOP5,
-      ({ request }) => cache.respond(request, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
+      ({ request, set }) => cache.respond(request, set, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
       {
         query: TopUsersQuery,
         transform: strictQuery(TopUsersQuery),

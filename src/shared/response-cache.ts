@@ -161,7 +161,12 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
     return new Response(entry.body, { headers: headers as Record<string, string> })
   }
 
-  async function answer(request: Request, set: ResponseHeaders, key: string, compute: () => Promise<Computed>): Promise<Response> {
+  async function answer(
+    request: Request,
+    set: ResponseHeaders,
+    key: string,
+    compute: () => Promise<Computed>,
+  ): Promise<Response> {
     const version = await gate.current()
     const etag = etagOf(version, key)
     if (matches(request.headers.get('if-none-match'), etag)) return reply(request, set, etag, null)

@@ -36,7 +36,8 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
     )
     .get(
       TOP5,
-      ({ request, set }) => cache.respond(request, set, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
+      ({ request, set }) =>
+        cache.respond(request, set, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
       {
         query: TopUsersQuery,
         transform: strictQuery(TopUsersQuery),

@@ -27,6 +27,7 @@ import { loadConfig, type MysqlConfig } from '../src/config'
 import { connectionOptions, createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { encodeCursor } from '../src/shared/pagination'
+import { type LoadResult, runWrk } from './bench/wrk'
 import { mulberry32, pick } from './random'
 import { HASHTAGS, seed, zipf } from './seed'
 
@@ -46,17 +47,7 @@ const duration = smoke ? 1 : Number(values.duration)
 const connections = Number(values.connections)
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const base = loadConfig().mysql
-const wrkBinary = Bun.which('wrk')
-if (wrkBinary === null) throw new Error('wrk is not installed: apt-get install wrk')
-
-export interface LoadResult {
-  rps: number
-  p50_ms: number
-  p99_ms: number
-  max_ms: number
-  errors: number
-  requests: number
-}
+if (Bun.which('wrk') === null) throw new Error('wrk is not installed: apt-get install wrk')
 
 interface Row {
   section: string
@@ -150,41 +141,8 @@ const rssOf = (pid: number): number => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
 }
 
-let pathFiles = 0
-async function load(url: string, paths: string[], seconds = duration): Promise<LoadResult> {
-  const file = join(work, `paths-${pathFiles++}.txt`)
-  writeFileSync(file, `${paths.join('\n')}\n`)
-  const run = Bun.spawn(
-    [
-      wrkBinary!,
-      '-t1',
-      `-c${connections}`,
-      `-d${seconds}s`,
-      '--timeout',
-      '5s',
-      '-s',
-      join(import.meta.dir, 'bench', 'wrk-report.lua'),
-      url,
-      '--',
-      file,
-    ],
-    { stdout: 'pipe', stderr: 'pipe' },
-  )
-  const out = await new Response(run.stdout).text()
-  await run.exited
-  const line = out.split('\n').find((l) => l.startsWith('{"requests"'))
-  if (line === undefined) throw new Error(`wrk printed no summary:\n${out}\n${await new Response(run.stderr).text()}`)
-  const r = JSON.parse(line)
-  const errors = r.errors.connect + r.errors.read + r.errors.write + r.errors.status + r.errors.timeout
-  return {
-    rps: Math.round(r.requests / (r.duration_us / 1e6)),
-    p50_ms: r.p50_us / 1000,
-    p99_ms: r.p99_us / 1000,
-    max_ms: r.max_us / 1000,
-    errors,
-    requests: r.requests,
-  }
-}
+const load = (url: string, paths: string[], seconds = duration): Promise<LoadResult> =>
+  runWrk(url, paths, { connections, seconds })
 
 // --- scales ----------------------------------------------------------------------------------
 

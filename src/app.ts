@@ -10,7 +10,9 @@ import { usersModule } from './modules/users'
 import type { Logger } from './observability/logger'
 import { METRICS_PATH, metricsPlugin } from './observability/metrics'
 import { type PeerLookup, requestLog } from './observability/request-log'
+import { corsPolicy } from './shared/cors'
 import { errorHandler, notFound } from './shared/errors'
+import { queryLengthLimit } from './shared/query'
 import type { ResponseCache } from './shared/response-cache'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './shared/swagger-assets'
 
@@ -24,6 +26,8 @@ export interface AppDeps {
   registry: Registry
   /** Answers kept per data version; shared with the collector, which invalidates it on commit. */
   cache: ResponseCache
+  /** Origins allowed by CORS (CORS_ORIGINS); none: CORS off. */
+  corsOrigins?: string[]
 }
 
 export const API_DESCRIPTION = `Recent tweets for a list of tracked hashtags, collected from the X API v2 and stored in MySQL.
@@ -43,6 +47,8 @@ export function createApp(deps: AppDeps) {
     .use(requestLog(deps.logger, () => server))
     .use(errorHandler(deps.logger))
     .use(metricsPlugin(deps.registry))
+    .use(corsPolicy(deps.corsOrigins ?? []))
+    .use(queryLengthLimit())
     .use(
       openapi({
         path: '/swagger',

@@ -95,6 +95,26 @@ const mysqlUrl: Parser<URL> = (raw) => {
   return url
 }
 
+/** "https://a.example, http://localhost:3000" → origins; "*" alone allows any origin. */
+const originList: Parser<string[]> = (raw) => {
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+  if (origins.length === 1 && origins[0] === '*') return origins
+  const valid = (origin: string) => {
+    try {
+      const url = new URL(origin)
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin
+    } catch {
+      return false
+    }
+  }
+  return origins.length > 0 && origins.every(valid)
+    ? origins
+    : fail("'*' or a comma-separated list of origins such as https://app.example.com (scheme, host, optional port)")
+}
+
 /** Every environment variable the service reads, in the order the README documents them. */
 export const variables = {
   PORT: { default: '5000', description: 'HTTP port the API listens on.', parse: integer(1, 65535) },
@@ -129,6 +149,10 @@ export const variables = {
     default: '32',
     description: 'Memory for answers kept until the data changes (0: compute every answer).',
     parse: integer(0, 4096),
+  },
+  CORS_ORIGINS: {
+    description: "Browser origins allowed to call the API from other sites (CORS), comma-separated, or '*'. Unset: CORS off.",
+    parse: originList,
   },
   TWITTER_BEARER_TOKEN: {
     description: 'App-only bearer token of the X API. Without it the bundled sample data is loaded instead.',
@@ -252,6 +276,8 @@ export interface Config {
   port: number
   host: string
   responseCacheBytes: number
+  /** Origins allowed by CORS; empty: no CORS headers at all. */
+  corsOrigins: string[]
   mysql: MysqlConfig
   collector: CollectorConfig
   log: LogConfig
@@ -327,6 +353,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: p.PORT!,
     host: p.HOST!,
     responseCacheBytes: p.RESPONSE_CACHE_MB! * 1024 * 1024,
+    corsOrigins: p.CORS_ORIGINS ?? [],
     mysql: mysqlConfig(p),
     collector: collectorConfig(p),
     log: {

@@ -73,7 +73,7 @@ logger.info(
 )
 const files = readSqlFiles()
 await applySchemaWhenReachable(files)
-const db = createDatabase(config.mysql)
+const db = createDatabase(config.mysql, { statementTimeoutMs: config.mysql.queryTimeoutMs })
 registerServiceMetrics(registry, {
   pool: () => db.stats(),
   poolSize: config.mysql.poolSize,
@@ -135,7 +135,7 @@ if (collector === null) {
 }
 
 if (!lifecycle.shuttingDown) {
-  app = createApp({ db, tables: tablesOf(files), lifecycle, logger, registry, cache })
+  app = createApp({ db, tables: tablesOf(files), lifecycle, logger, registry, cache, corsOrigins: config.corsOrigins })
   app.listen({ port: config.port, hostname: config.host })
   logger.info(
     { event: { action: 'service-started' }, url: { port: config.port } },

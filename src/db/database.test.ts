@@ -98,4 +98,29 @@ describe('pool', () => {
       await db.close()
     }
   })
+
+  test('when a statement outlives the statement timeout, then the server stops it and the connection stays in the pool', async () => {
+    const db = createDatabase(
+      { ...base, database: 'information_schema', poolSize: 1, queryTimeoutMs: 5_000 },
+      { statementTimeoutMs: 300 },
+    )
+    try {
+      // Billions of rows, so only the server's own limit can stop it before the client's 5 s deadline.
+      const heavy =
+        'SELECT COUNT(*) AS slow FROM information_schema.COLLATIONS a, information_schema.COLLATIONS b, information_schema.COLLATIONS c, information_schema.COLLATIONS d'
+      const started = performance.now()
+      const error = await db.rows(heavy).catch((e: unknown) => e)
+      expect((error as { status?: number }).status).toBe(503)
+      expect(((error as Error).cause as { errno?: number }).errno).toBe(1969)
+      expect(performance.now() - started).toBeLessThan(2_000)
+      const running = await db.rows<any>(
+        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT COUNT(*) AS slow%'",
+      )
+      expect(Number(running[0].n)).toBe(0)
+      // The connection was not thrown away: the one pooled connection answers at once.
+      expect(db.stats()).toEqual({ inUse: 0, idle: 1, queued: 0 })
+    } finally {
+      await db.close()
+    }
+  })
 })

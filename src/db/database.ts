@@ -80,19 +80,30 @@ const UNAVAILABLE_CODES = new Set([
   'POOL_CLOSED',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
-  'ER_QUERY_TIMEOUT', // MySQL: max_execution_time exceeded
-  'ER_STATEMENT_TIMEOUT', // MariaDB: max_statement_time exceeded
-  'ER_QUERY_INTERRUPTED',
-  'ER_LOCK_WAIT_TIMEOUT',
   'ER_CLIENT_INTERACTION_TIMEOUT',
 ])
+
+/**
+ * Statements the server stopped by itself, by error number (mysql2 has no code name for MariaDB's
+ * 1969): unavailable for the client, but the connection is in a clean state and can be reused.
+ */
+const STOPPED_BY_SERVER = new Set([
+  1969, // MariaDB ER_STATEMENT_TIMEOUT: max_statement_time exceeded
+  3024, // MySQL ER_QUERY_TIMEOUT: max_execution_time exceeded
+  1317, // ER_QUERY_INTERRUPTED
+  1205, // ER_LOCK_WAIT_TIMEOUT
+])
+
+const stoppedByServer = (error: unknown): boolean => STOPPED_BY_SERVER.has((error as { errno?: number }).errno ?? 0)
 
 const asUnavailable = (error: unknown): unknown => {
   if (error instanceof HttpProblem) return error
   const code = (error as { code?: unknown }).code
   const fatal = (error as { fatal?: unknown }).fatal === true
-  if (fatal || (typeof code === 'string' && UNAVAILABLE_CODES.has(code))) {
-    return new DatabaseUnavailableError(typeof code === 'string' ? code : 'connection failed', error)
+  if (fatal || (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || stoppedByServer(error)) {
+    const reason =
+      typeof code === 'string' ? code : stoppedByServer(error) ? 'statement stopped by the server' : 'connection failed'
+    return new DatabaseUnavailableError(reason, error)
   }
   return error
 }
@@ -177,6 +188,24 @@ export interface DatabaseOptions {
    * write a page in a few round trips; the API's pool does not.
    */
   batches?: boolean
+  /**
+   * Longest a statement may run on the server before the server itself stops it: the client's
+   * deadline frees the request, this frees the connection and the server's work. The API's pool sets
+   * it to MYSQL_QUERY_TIMEOUT; the collector's pool does not (a large page may take longer).
+   */
+  statementTimeoutMs?: number
+}
+
+/** MariaDB's max_statement_time (seconds, any statement), else MySQL's max_execution_time (ms, SELECTs). */
+function limitStatementTime(
+  connection: { query(sql: string, done: (error: { errno?: number } | null) => void): unknown },
+  ms: number,
+) {
+  connection.query(`SET SESSION max_statement_time = ${ms / 1000}`, (error) => {
+    // 1193: unknown system variable — a MySQL server. Other failures leave the session unbounded,
+    // as without the option; every statement keeps its client-side deadline anyway.
+    if (error?.errno === 1193) connection.query(`SET SESSION max_execution_time = ${Math.round(ms)}`, () => {})
+  })
 }
 
 export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {}): Database {
@@ -197,6 +226,9 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
     multipleStatements: options.batches === true,
   })
   const raw = pool.pool
+  const statementTimeoutMs = options.statementTimeoutMs
+  // New connections run this before anything else: a connection runs its statements in order.
+  if (statementTimeoutMs !== undefined) raw.on('connection', (connection) => limitStatementTime(connection, statementTimeoutMs))
 
   /** Borrows a connection within the deadline; a connection that arrives after it goes straight back. */
   const acquire = async (deadlineMs: number): Promise<PoolConnection> =>
@@ -213,8 +245,8 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
       return await work(connection, remainingMs)
     } catch (error) {
       const mapped = asUnavailable(error)
-      // After a timeout or a lost link the protocol state of this connection is unknown: drop it.
-      broken = mapped instanceof DatabaseUnavailableError
+      // After a client-side timeout or a lost link the protocol state of this connection is unknown: drop it.
+      broken = mapped instanceof DatabaseUnavailableError && !stoppedByServer(error)
       throw mapped
     } finally {
       if (broken) connection.destroy()

@@ -1,5 +1,6 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { invalidParameters, type ParameterError } from './problem'
+import { Elysia } from 'elysia'
+import { HttpProblem, invalidParameters, type ParameterError } from './problem'
 
 /**
  * Strict reading of the raw query string, run before Elysia validates the parsed query against the
@@ -72,3 +73,21 @@ export const strictQuery =
     if (problems.length > 0) throw invalidParameters(problems)
     Object.assign(query, integers)
   }
+
+/**
+ * Longest query string any request may carry. The longest legitimate one (every filter, a cursor, a
+ * limit) is under 300 characters; past the bound nothing is parsed or logged whole, the answer is 414.
+ */
+export const MAX_QUERY_LENGTH = 2_048
+
+export const queryLengthLimit = () =>
+  new Elysia({ name: 'query-length-limit' }).onRequest(({ request }) => {
+    const url = request.url
+    const start = url.indexOf('?')
+    if (start !== -1 && url.length - start - 1 > MAX_QUERY_LENGTH) {
+      throw new HttpProblem(
+        414,
+        `the query string is ${url.length - start - 1} characters long; at most ${MAX_QUERY_LENGTH} are accepted`,
+      )
+    }
+  })

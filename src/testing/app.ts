@@ -28,7 +28,7 @@ export interface RunningApp {
 }
 
 /** The real app on a random port, logging into memory. */
-export function startApp(db: Database): RunningApp {
+export function startApp(db: Database, options: { corsOrigins?: string[] } = {}): RunningApp {
   const log = new CapturedLog()
   const lifecycle: Lifecycle = { shuttingDown: false }
   const registry = new Registry()
@@ -47,6 +47,7 @@ export function startApp(db: Database): RunningApp {
     lifecycle,
     logger: createLogger({ destination: log, level: 'debug' }),
     registry,
+    corsOrigins: options.corsOrigins,
   })
   app.listen({ port: 0, hostname: '127.0.0.1' })
   return {

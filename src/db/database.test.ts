@@ -86,6 +86,25 @@ describe('pool', () => {
     }
   })
 
+  test('when more requests wait than the pool queue holds, then the surplus gets 503 at once', async () => {
+    const db = createDatabase({ ...base, database: 'information_schema', poolSize: 1, queryTimeoutMs: 5_000 })
+    try {
+      // One runs, 50 queue (50 per pooled connection), the other 9 are turned away.
+      const outcomes = await Promise.all(
+        Array.from({ length: 60 }, () =>
+          db.rows('SELECT SLEEP(0.01) AS s').then(
+            () => 'ok',
+            (error: { status?: number }) => error.status,
+          ),
+        ),
+      )
+      expect(outcomes.filter((o) => o === 'ok').length).toBe(51)
+      expect(outcomes.filter((o) => o === 503).length).toBe(9)
+    } finally {
+      await db.close()
+    }
+  })
+
   test('when a statement outlives the query timeout, then it fails as unavailable and the pool recovers', async () => {
     const db = createDatabase({ ...base, database: 'information_schema', poolSize: 1, queryTimeoutMs: 300 })
     try {

@@ -233,6 +233,9 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
   /** Borrows a connection within the deadline; a connection that arrives after it goes straight back. */
   const acquire = async (deadlineMs: number): Promise<PoolConnection> =>
     withDeadline(pool.getConnection(), deadlineMs, (late) => late.release()).catch((error: unknown) => {
+      // mysql2 gives this refusal no code, only its message.
+      if ((error as Error).message === 'Queue limit reached.')
+        throw new DatabaseUnavailableError('too many requests waiting', error)
       throw asUnavailable(error)
     })
 

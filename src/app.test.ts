@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { type RunningApp, startApp } from './testing/app'
 import { createTestDatabase, type TestDatabase } from './testing/database'
+import { ENDPOINTS } from './testing/endpoints'
 
 let database: TestDatabase
 let app: RunningApp
@@ -16,16 +17,6 @@ afterAll(async () => {
   await database?.drop()
 })
 
-const SEVEN = [
-  '/api/v1/resources/tweets/all',
-  '/api/v1/resources/tweets',
-  '/api/v1/resources/tweets/by_hour',
-  '/api/v1/resources/tweets/by_lang',
-  '/api/v1/resources/users/all',
-  '/api/v1/resources/users/top5',
-  '/api/v1/resources/hashtags/all',
-]
-
 describe('OpenAPI document', () => {
   test('when fetched from /swagger/json, then it is a valid OpenAPI document listing the seven endpoints', async () => {
     const response = await fetch(`${app.url}/swagger/json`)
@@ -34,12 +25,12 @@ describe('OpenAPI document', () => {
     // validate() dereferences in place: keep the original for the checks below.
     await SwaggerParser.validate(structuredClone(document))
     expect(document.openapi).toStartWith('3.')
-    for (const path of SEVEN) expect(Object.keys(document.paths)).toContain(path)
+    for (const path of ENDPOINTS) expect(Object.keys(document.paths)).toContain(path)
   })
 
   test('when read, then every endpoint documents its parameters, responses with descriptions and an example', async () => {
     const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as any
-    for (const path of SEVEN) {
+    for (const path of ENDPOINTS) {
       const operation = document.paths[path].get
       expect({ path, summary: typeof operation.summary }).toEqual({ path, summary: 'string' })
       for (const status of ['200', '400', '503']) {

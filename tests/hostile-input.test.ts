@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import mysql from 'mysql2/promise'
 import { connectionOptions } from '../src/db/database'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
+import { ENDPOINTS } from '../src/testing/endpoints'
 import { freePort, spawnBun, waitReady } from '../src/testing/process'
 
 /**
@@ -17,15 +18,6 @@ import { freePort, spawnBun, waitReady } from '../src/testing/process'
 const RUNS = 500
 const BATCH = 20 // requests sent at once per run: RUNS × BATCH requests in all
 
-const ENDPOINTS = [
-  '/api/v1/resources/tweets/all',
-  '/api/v1/resources/tweets',
-  '/api/v1/resources/tweets/by_hour',
-  '/api/v1/resources/tweets/by_lang',
-  '/api/v1/resources/users/all',
-  '/api/v1/resources/users/top5',
-  '/api/v1/resources/hashtags/all',
-]
 const ODD_PATHS = [
   '/health/live',
   '/health/ready',

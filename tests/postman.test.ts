@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { type RunningApp, startApp } from '../src/testing/app'
 import { loadCoreData } from '../src/testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
+import { ENDPOINTS } from '../src/testing/endpoints'
 
 /** The Postman collection, run by newman (its own CLI, under Node.js) against the service on a database with data in it. */
 
@@ -34,18 +35,7 @@ describe('Postman collection', () => {
     expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json')
     expect(collection.variable.find((v: { key: string }) => v.key === 'baseUrl').value).toBe('http://localhost:5000')
     const paths = collection.item.map((item: any) => `/${item.request.url.path.join('/')}`)
-    for (const path of [
-      '/api/v1/resources/tweets/all',
-      '/api/v1/resources/tweets',
-      '/api/v1/resources/tweets/by_hour',
-      '/api/v1/resources/tweets/by_lang',
-      '/api/v1/resources/users/all',
-      '/api/v1/resources/users/top5',
-      '/api/v1/resources/hashtags/all',
-      '/health/live',
-      '/health/ready',
-      '/metrics',
-    ]) {
+    for (const path of [...ENDPOINTS, '/health/live', '/health/ready', '/metrics']) {
       expect(paths).toContain(path)
     }
     for (const item of collection.item) {

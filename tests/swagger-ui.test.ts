@@ -6,19 +6,11 @@ import { type BrowserContext, chromium } from 'playwright-core'
 import { type RunningApp, startApp } from '../src/testing/app'
 import { loadCoreData } from '../src/testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
+import { ENDPOINTS } from '../src/testing/endpoints'
 
 /** The Swagger UI in a real headless Chromium (Debian's package), against the service with data in it. */
 
 const CHROMIUM = '/usr/bin/chromium'
-const SEVEN = [
-  '/api/v1/resources/tweets/all',
-  '/api/v1/resources/tweets',
-  '/api/v1/resources/tweets/by_hour',
-  '/api/v1/resources/tweets/by_lang',
-  '/api/v1/resources/users/all',
-  '/api/v1/resources/users/top5',
-  '/api/v1/resources/hashtags/all',
-]
 
 let database: TestDatabase
 let app: RunningApp
@@ -64,7 +56,7 @@ describe('Swagger UI in Chromium', () => {
     await page.goto(`${app.url}/swagger`)
     await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 })
     const listed = await page.$$eval('.opblock-summary-path', (elements) => elements.map((e) => e.getAttribute('data-path')))
-    for (const path of SEVEN) expect(listed).toContain(path)
+    for (const path of ENDPOINTS) expect(listed).toContain(path)
     expect(foreign).toEqual([])
     await page.close()
   })

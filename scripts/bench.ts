@@ -27,6 +27,7 @@ import { loadConfig, type MysqlConfig } from '../src/config'
 import { connectionOptions, createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { encodeCursor } from '../src/shared/pagination'
+import { mysqlUrl } from '../src/testing/process'
 import { type LoadResult, runWrk } from './bench/wrk'
 import { mulberry32, pick } from './random'
 import { HASHTAGS, seed, zipf } from './seed'
@@ -94,7 +95,7 @@ async function startService(database: string, env: Record<string, string> = {}):
   const child = Bun.spawn(['bun', join(ROOT, 'src', 'index.ts')], {
     env: {
       ...process.env,
-      MYSQL_URL: `mysql://${base.user}${base.password ? `:${encodeURIComponent(base.password)}` : ''}@${base.host}:${base.port}/${database}`,
+      MYSQL_URL: mysqlUrl({ ...base, database }),
       PORT: String(port),
       HOST: '127.0.0.1',
       COLLECT_SOURCE: 'off',

@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise'
 import { connectionOptions } from '../src/db/database'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
 import { ENDPOINTS } from '../src/testing/endpoints'
-import { freePort, spawnBun, waitReady } from '../src/testing/process'
+import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
 
 /**
  * Hostile input, generated: at least 10,000 requests against the service running as a real process,
@@ -179,9 +179,8 @@ const bodyText = (answer: Answer): string => {
 }
 
 let database: TestDatabase
-let service: ReturnType<typeof spawnBun>
+let service: RunningService
 let port: number
-let stderr = ''
 
 const TABLES = ['hashtags', 'users', 'tweets', 'hashtag_counts', 'data_version']
 async function checksums(): Promise<Record<string, string>> {
@@ -196,25 +195,12 @@ async function checksums(): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   database = await createTestDatabase()
-  port = await freePort()
-  const { host, port: mysqlPort, user, password, database: name } = database.config
-  service = spawnBun('index.ts', {
-    MYSQL_URL: `mysql://${user}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${mysqlPort}/${name}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    COLLECT_SOURCE: 'sample',
-    LOG_LEVEL: 'warn',
-  })
-  void new Response(service.stdout).text()
-  void new Response(service.stderr).text().then((text) => {
-    stderr = text
-  })
-  await waitReady(`http://127.0.0.1:${port}`)
+  service = await startService({ MYSQL_URL: mysqlUrl(database.config), COLLECT_SOURCE: 'sample', LOG_LEVEL: 'warn' })
+  port = Number(new URL(service.url).port)
 }, 60_000)
 
 afterAll(async () => {
-  service?.kill()
-  await service?.exited
+  await service?.stop()
   await database?.drop()
 })
 
@@ -265,8 +251,8 @@ describe('hostile input', () => {
     expect(refused).toBeGreaterThan(1_000)
     console.log(`hostile input: ${sentCount} requests; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`)
     expect(await checksums()).toEqual(before)
-    expect(service.exitCode).toBeNull()
-    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200)
-    expect(stderr).toBe('')
+    expect(service.child.exitCode).toBeNull()
+    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200)
+    expect(service.stderr()).toBe('')
   }, 240_000)
 })

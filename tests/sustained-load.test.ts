@@ -5,7 +5,7 @@ import { runWrk } from '../scripts/bench/wrk'
 import { seed } from '../scripts/seed'
 import { connectionOptions } from '../src/db/database'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { freePort, spawnBun, waitReady } from '../src/testing/process'
+import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
 
 /**
  * Sustained load: 64 connections over a mix of every endpoint (first pages, deep pages, filters,
@@ -22,7 +22,7 @@ const CONNECTIONS = 64
 const POOL_SIZE = 4
 
 let database: TestDatabase
-let service: ReturnType<typeof spawnBun>
+let service: RunningService
 let url: string
 /** This test's own connections to the database, open before the service starts: not the service's. */
 let testConnections: number[] = []
@@ -76,25 +76,17 @@ beforeAll(async () => {
     database.config.database,
   ])) as any
   testConnections = (rows as { ID: number }[]).map((row) => row.ID)
-  const port = await freePort()
-  const { host, port: mysqlPort, user, password, database: name } = database.config
-  service = spawnBun('index.ts', {
-    MYSQL_URL: `mysql://${user}${password ? `:${encodeURIComponent(password)}` : ''}@${host}:${mysqlPort}/${name}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
+  service = await startService({
+    MYSQL_URL: mysqlUrl(database.config),
     COLLECT_SOURCE: 'off',
     MYSQL_POOL_SIZE: String(POOL_SIZE),
     RESPONSE_CACHE_MB: '0',
   })
-  // The access log goes nowhere, but it is written: that is part of the load.
-  void new Response(service.stdout).arrayBuffer()
-  url = `http://127.0.0.1:${port}`
-  await waitReady(url)
+  url = service.url
 }, 120_000)
 
 afterAll(async () => {
-  service?.kill()
-  await service?.exited
+  await service?.stop()
   await database?.drop()
 })
 
@@ -117,7 +109,7 @@ describe('sustained load', () => {
           [database.config.database, [0, ...testConnections]],
         )) as any
         maxConnections = Math.max(maxConnections, Number(rows[0].n))
-        rssSamples.push(rss(service.pid))
+        rssSamples.push(rss(service.child.pid))
         await Bun.sleep(100)
       }
     })()
@@ -148,6 +140,6 @@ describe('sustained load', () => {
     // stopped, at most one per connection. /metrics reads do not count themselves.
     expect(counted).toBeGreaterThanOrEqual(load.requests)
     expect(counted).toBeLessThanOrEqual(load.requests + CONNECTIONS)
-    expect(service.exitCode).toBeNull()
+    expect(service.child.exitCode).toBeNull()
   }, 300_000)
 })

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import type { MysqlConfig } from '../config'
 
 /** The service and its commands as real processes, the way `bun run start` and `bun run collect` run them. */
 
@@ -41,3 +42,41 @@ export const jsonLines = (text: string): Record<string, any>[] =>
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line))
+
+/** The MYSQL_URL that names a database of a test server. */
+export const mysqlUrl = (config: Pick<MysqlConfig, 'user' | 'password' | 'host' | 'port' | 'database'>): string =>
+  `mysql://${encodeURIComponent(config.user)}${config.password ? `:${encodeURIComponent(config.password)}` : ''}@${config.host}:${config.port}/${config.database}`
+
+export interface RunningService {
+  url: string
+  child: ReturnType<typeof spawnBun>
+  /** What the process wrote on stderr so far. */
+  stderr(): string
+  stop(): Promise<void>
+}
+
+/**
+ * `bun run start` as a real process on a free port of 127.0.0.1, ready to serve. Its stdout (the
+ * log lines) is read and thrown away, so that a full pipe never blocks it.
+ */
+export async function startService(env: Record<string, string>): Promise<RunningService> {
+  const port = await freePort()
+  const child = spawnBun('index.ts', { PORT: String(port), HOST: '127.0.0.1', ...env })
+  void new Response(child.stdout).arrayBuffer()
+  let stderr = ''
+  void (async () => {
+    const decoder = new TextDecoder()
+    for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true })
+  })()
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(url)
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      child.kill()
+      await child.exited
+    },
+  }
+}

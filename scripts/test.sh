@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite on a fresh machine. It installs what the tests need when it can (Bun from the
-# npm registry; openssl, Prometheus, Chromium, ShellCheck and wrk from Debian's packages, as root), starts a
+# npm registry; openssl, Prometheus, Chromium, ShellCheck, wrk and the MariaDB server from Debian's packages, as
+# root), starts a
 # local MariaDB when none answers on the default address, then runs `bun run test`. The tests never
 # skip: without a tool they fail and say which.
 #
@@ -14,7 +15,7 @@ if ! command -v bun >/dev/null 2>&1; then
 fi
 
 # command → Debian package providing it
-declare -A packages=([openssl]=openssl [prometheus]=prometheus [promtool]=prometheus [chromium]=chromium [shellcheck]=shellcheck [node]=nodejs [wrk]=wrk)
+declare -A packages=([openssl]=openssl [prometheus]=prometheus [promtool]=prometheus [chromium]=chromium [shellcheck]=shellcheck [node]=nodejs [wrk]=wrk [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server)
 missing=()
 for tool in "${!packages[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${packages[$tool]}")

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite on a fresh machine. It installs what the tests need when it can (Bun from the
-# npm registry; openssl, Prometheus, Chromium, ShellCheck, wrk and the MariaDB server from Debian's packages, as
-# root), starts a
-# local MariaDB when none answers on the default address, then runs `bun run test`. The tests never
-# skip: without a tool they fail and say which.
+# npm registry; openssl, Prometheus, Chromium, ShellCheck, wrk and the MariaDB server from Debian's
+# packages, as root), starts a local MariaDB when none answers on the default address, then runs
+# `bun run test`. The tests never skip: without a tool they fail and say which.
 #
 #   scripts/test.sh [bun test arguments]      e.g. scripts/test.sh src/collector
 set -euo pipefail

@@ -25,6 +25,13 @@ export interface LogstashStreamOptions {
 
 /** Lines sent in one socket write at most: fewer syscalls than a write per line. */
 const BATCH_LINES = 256
+/**
+ * Socket writes per turn of the event loop at most: a backlog of thousands of lines, sent when
+ * Logstash comes back, goes out over several turns instead of holding requests up for milliseconds.
+ */
+const BATCHES_PER_TURN = 4
+/** A connection must stay up this long before the reconnect backoff starts again from its minimum. */
+const STABLE_CONNECTION_MS = 5_000
 
 export class LogstashStream {
   private queue: string[] = []
@@ -35,6 +42,8 @@ export class LogstashStream {
   private stallTimer: ReturnType<typeof setTimeout> | null = null
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private attempt = 0
+  private stableTimer: ReturnType<typeof setTimeout> | null = null
+  private flushScheduled = false
   private closed = false
   private handedOver = 0
   private readonly stallTimeoutMs: number
@@ -71,7 +80,7 @@ export class LogstashStream {
       this.head += excess
       this.options.onDrop?.(excess)
     }
-    this.flush()
+    this.scheduleFlush()
     this.compact()
   }
 
@@ -81,6 +90,7 @@ export class LogstashStream {
     while (this.queued > 0 && this.connected && Date.now() < until) await Bun.sleep(10)
     this.closed = true
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
+    if (this.stableTimer !== null) clearTimeout(this.stableTimer)
     this.clearStall()
     const dropped = this.queued
     this.queue = []
@@ -98,7 +108,12 @@ export class LogstashStream {
     socket.on('connect', () => {
       if (this.socket !== socket) return
       this.connected = true
-      this.attempt = 0
+      // Not at once: a listener that accepts and then drops every connection would otherwise be
+      // retried every few hundred milliseconds, with the whole backlog sent again each time.
+      this.stableTimer = setTimeout(() => {
+        this.attempt = 0
+      }, STABLE_CONNECTION_MS)
+      this.stableTimer.unref?.()
       this.options.onConnection?.(true)
       this.flush()
     })
@@ -109,6 +124,8 @@ export class LogstashStream {
       this.socket = null
       this.draining = false
       this.clearStall()
+      if (this.stableTimer !== null) clearTimeout(this.stableTimer)
+      this.stableTimer = null
       if (this.connected) this.options.onConnection?.(false)
       this.connected = false
       this.scheduleReconnect()
@@ -133,10 +150,24 @@ export class LogstashStream {
     this.reconnectTimer.unref?.()
   }
 
+  /** Lines written in one turn of the event loop go out together, in the next one. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      this.flush()
+    })
+  }
+
   private flush(): void {
     const socket = this.socket
     if (socket === null || !this.connected || this.draining) return
-    while (this.queued > 0) {
+    for (let batches = 0; this.queued > 0; batches++) {
+      if (batches === BATCHES_PER_TURN) {
+        this.scheduleFlush()
+        break
+      }
       const end = Math.min(this.queue.length, this.head + BATCH_LINES)
       const chunk = this.queue.slice(this.head, end).join('')
       this.handedOver += end - this.head

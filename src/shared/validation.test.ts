@@ -104,7 +104,8 @@ describe('hostile values', () => {
     '\u0000devops',
     '\u202Edevops',
     '🚀'.repeat(50),
-    'x'.repeat(8000),
+    // Far beyond any parameter's length, still inside the query-string bound (longer ones get 414).
+    'x'.repeat(2_000),
   ]
   const params = ['hash', 'hashtag', 'lang', 'author_id', 'cursor', 'limit']
 

@@ -143,22 +143,22 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
    * The headers already set (the request id, say) go into the Response built here, and leave `set`:
    * a Response returned with headers still pending is copied by Elysia into a new one, body and all.
    */
-  const headersFrom = (set: ResponseHeaders, own: Record<string, string>): Record<string, string | number> => {
-    const headers = { ...set.headers, ...own }
+  const headersFrom = (set: ResponseHeaders, own: Record<string, string>): Record<string, string> => {
+    const headers = { ...set.headers, ...own } as Record<string, string>
     set.headers = {}
     return headers
   }
 
   const etagOf = (version: string, key: string) => `"${version}-${Bun.hash(key).toString(36)}"`
 
-  /** 304 when the client holds this version already, the kept body otherwise. */
-  function reply(request: Request, set: ResponseHeaders, etag: string, entry: Entry | null): Response {
+  const clientHolds = (request: Request, etag: string) => matches(request.headers.get('if-none-match'), etag)
+
+  /** The kept answer, or a 304 without a body when `entry` is null (the client holds it already). */
+  function reply(set: ResponseHeaders, etag: string, entry: Entry | null): Response {
     const validators = { etag, 'cache-control': 'no-cache' }
-    if (entry === null || matches(request.headers.get('if-none-match'), etag)) {
-      return new Response(null, { status: 304, headers: headersFrom(set, validators) as Record<string, string> })
-    }
+    if (entry === null) return new Response(null, { status: 304, headers: headersFrom(set, validators) })
     const headers = headersFrom(set, { 'content-type': 'application/json; charset=utf-8', ...entry.headers, ...validators })
-    return new Response(entry.body, { headers: headers as Record<string, string> })
+    return new Response(entry.body, { headers })
   }
 
   async function answer(
@@ -169,8 +169,7 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
   ): Promise<Response> {
     const version = await gate.current()
     const etag = etagOf(version, key)
-    if (matches(request.headers.get('if-none-match'), etag)) return reply(request, set, etag, null)
-    return reply(request, set, etag, await entryFor(key, version, compute))
+    return reply(set, etag, clientHolds(request, etag) ? null : await entryFor(key, version, compute))
   }
 
   return {
@@ -178,7 +177,10 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
       // Kept for a version known to be fresh: nothing to wait for, so no deadline to arm.
       const version = gate.known()
       const kept = version === null ? undefined : entries.get(key)
-      if (kept !== undefined && kept.version === version) return reply(request, set, etagOf(version, key), kept)
+      if (kept !== undefined && kept.version === version) {
+        const etag = etagOf(version, key)
+        return reply(set, etag, clientHolds(request, etag) ? null : kept)
+      }
       return withDeadline(answer(request, set, key, compute), budgetMs)
     },
     invalidate: () => gate.invalidate(),

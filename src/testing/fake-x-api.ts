@@ -76,7 +76,7 @@ export class FakeXApi {
   private server: ReturnType<typeof Bun.serve> | undefined
   private dir = mkdtempSync(join(tmpdir(), 'fake-x-api-'))
 
-  constructor(readonly token = 'test-bearer-token-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') {}
+  constructor(readonly token = 'fake-bearer-token-for-tests-0123456789abcdefghijklmnopqrstuvwxyz') {}
 
   get caFile() {
     return join(this.dir, 'cert.pem')

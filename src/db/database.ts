@@ -100,10 +100,11 @@ const asUnavailable = (error: unknown): unknown => {
   if (error instanceof HttpProblem) return error
   const code = (error as { code?: unknown }).code
   const fatal = (error as { fatal?: unknown }).fatal === true
-  if (fatal || (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || stoppedByServer(error)) {
-    const reason =
-      typeof code === 'string' ? code : stoppedByServer(error) ? 'statement stopped by the server' : 'connection failed'
-    return new DatabaseUnavailableError(reason, error)
+  if (stoppedByServer(error)) return new DatabaseUnavailableError('statement stopped by the server', error)
+  // mysql2 gives its pool's queue-limit refusal no code, only this message.
+  if ((error as Error).message === 'Queue limit reached.') return new DatabaseUnavailableError('too many requests waiting', error)
+  if (fatal || (typeof code === 'string' && UNAVAILABLE_CODES.has(code))) {
+    return new DatabaseUnavailableError(typeof code === 'string' ? code : 'connection failed', error)
   }
   return error
 }
@@ -233,9 +234,6 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
   /** Borrows a connection within the deadline; a connection that arrives after it goes straight back. */
   const acquire = async (deadlineMs: number): Promise<PoolConnection> =>
     withDeadline(pool.getConnection(), deadlineMs, (late) => late.release()).catch((error: unknown) => {
-      // mysql2 gives this refusal no code, only its message.
-      if ((error as Error).message === 'Queue limit reached.')
-        throw new DatabaseUnavailableError('too many requests waiting', error)
       throw asUnavailable(error)
     })
 

@@ -17,6 +17,19 @@ export interface TweetRow extends Row {
   followers_count: string
 }
 
+/**
+ * The index that serves a filter's pages (sql/001_schema.sql), named in the query: left to choose,
+ * MySQL and MariaDB at a million rows sometimes read the index by its equality prefix alone ('ref')
+ * instead of as a range below the cursor, and step over every entry above the cursor: page 400
+ * of a filtered list then took 10 ms instead of 0.3. The author's index comes first whatever else
+ * is filtered: an author has few tweets, a hashtag or a language has many.
+ */
+function indexFor(filter: TweetFilter): string {
+  if (filter.authorId !== undefined) return 'tweets_by_author'
+  if (filter.hashtag !== undefined) return filter.lang !== undefined ? 'tweets_by_hashtag_lang' : 'tweets_by_hashtag'
+  return filter.lang !== undefined ? 'tweets_by_lang' : 'PRIMARY'
+}
+
 /** WHERE clause and parameters for a filter; ids are compared as exact unsigned integers. */
 function where(filter: TweetFilter, beforeId: string | null): { clause: string; params: Param[] } {
   const conditions: string[] = []
@@ -50,7 +63,7 @@ export async function findTweets(sql: Sql, filter: TweetFilter, beforeId: string
   const { clause, params } = where(filter, beforeId)
   return sql.rows<TweetRow>(
     `SELECT t.id, t.hashtag, t.lang, t.text, t.created_at, t.author_id, u.username, u.followers_count
-       FROM (SELECT id FROM tweets ${clause} GROUP BY id ORDER BY id DESC LIMIT ?) AS page
+       FROM (SELECT id FROM tweets FORCE INDEX (${indexFor(filter)}) ${clause} GROUP BY id ORDER BY id DESC LIMIT ?) AS page
        JOIN tweets t ON t.id = page.id
        JOIN users u ON u.id = t.author_id`,
     [...params, limit],

@@ -12,5 +12,7 @@ describe('time conversions', () => {
   test('MySQL DATETIME strings back to ISO 8601 UTC with milliseconds', () => {
     expect(toIsoUtc('2026-11-27 14:03:11.123')).toBe('2026-11-27T14:03:11.123Z')
     expect(toIsoUtc('2026-11-27 14:03:11')).toBe('2026-11-27T14:03:11.000Z')
+    expect(toIsoUtc('2026-11-27 14:03:11.5')).toBe('2026-11-27T14:03:11.500Z')
+    expect(toIsoUtc('2026-11-27 14:03:11.123456')).toBe('2026-11-27T14:03:11.123Z')
   })
 })

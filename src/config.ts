@@ -222,7 +222,8 @@ export const variables = {
   LOGSTASH_PORT: { default: '5044', description: 'Port of the Logstash tcp input.', parse: integer(1, 65535) },
   LOGSTASH_QUEUE_LINES: {
     default: '10000',
-    description: 'Log lines kept while Logstash is unreachable or slow; beyond, the oldest are dropped and counted.',
+    description:
+      'Log lines kept while Logstash is unreachable or slow, in a buffer of 1 KiB per line allocated at start; beyond, the oldest are dropped and counted.',
     parse: integer(100, 1_000_000),
   },
   COLLECT_RETRIES: {

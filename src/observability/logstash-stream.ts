@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { LineRing } from './line-ring'
 
 /**
  * Ships log lines to Logstash over TCP (json_lines: one JSON document per line), from the main
@@ -11,7 +12,10 @@ import net from 'node:net'
 export interface LogstashStreamOptions {
   host: string
   port: number
-  /** Lines kept while Logstash cannot take them; beyond, the oldest are dropped. */
+  /**
+   * Lines kept while Logstash cannot take them, and at most BYTES_PER_QUEUED_LINE bytes each on
+   * average; beyond, the oldest are dropped.
+   */
   maxQueuedLines: number
   /** A socket that has not drained for this long is considered stuck and replaced. */
   stallTimeoutMs?: number
@@ -23,8 +27,10 @@ export interface LogstashStreamOptions {
   onConnection?: (connected: boolean) => void
 }
 
-/** Lines sent in one socket write at most: fewer syscalls than a write per line. */
-const BATCH_LINES = 256
+/** The queue's memory: this many bytes per line it may hold (an access line is about 700). */
+export const BYTES_PER_QUEUED_LINE = 1_024
+/** Bytes sent in one socket write at most: fewer syscalls than a write per line. */
+const BATCH_BYTES = 64 * 1_024
 /**
  * Socket writes per turn of the event loop at most: a backlog of thousands of lines, sent when
  * Logstash comes back, goes out over several turns instead of holding requests up for milliseconds.
@@ -34,8 +40,7 @@ const BATCHES_PER_TURN = 4
 const STABLE_CONNECTION_MS = 5_000
 
 export class LogstashStream {
-  private queue: string[] = []
-  private head = 0
+  private readonly queue: LineRing
   private socket: net.Socket | null = null
   private connected = false
   private draining = false
@@ -54,12 +59,13 @@ export class LogstashStream {
     this.stallTimeoutMs = options.stallTimeoutMs ?? 10_000
     this.reconnectMinMs = options.reconnectMinMs ?? 250
     this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000
+    this.queue = new LineRing(options.maxQueuedLines, options.maxQueuedLines * BYTES_PER_QUEUED_LINE)
     this.connect()
   }
 
   /** Lines waiting to be sent. */
   get queued(): number {
-    return this.queue.length - this.head
+    return this.queue.lines
   }
 
   get isConnected(): boolean {
@@ -74,14 +80,9 @@ export class LogstashStream {
   /** Queues one line (pino hands them over with their newline). Never blocks, never throws. */
   write(line: string): void {
     if (this.closed) return
-    this.queue.push(line.endsWith('\n') ? line : `${line}\n`)
-    const excess = this.queued - this.options.maxQueuedLines
-    if (excess > 0) {
-      this.head += excess
-      this.options.onDrop?.(excess)
-    }
+    const dropped = this.queue.push(line.endsWith('\n') ? line : `${line}\n`)
+    if (dropped > 0) this.options.onDrop?.(dropped)
     this.scheduleFlush()
-    this.compact()
   }
 
   /** Sends what it can within `timeoutMs`, then closes the connection for good. */
@@ -92,9 +93,7 @@ export class LogstashStream {
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     if (this.stableTimer !== null) clearTimeout(this.stableTimer)
     this.clearStall()
-    const dropped = this.queued
-    this.queue = []
-    this.head = 0
+    const dropped = this.queue.clear()
     if (dropped > 0) this.options.onDrop?.(dropped)
     this.socket?.end()
     this.socket?.destroy()
@@ -168,10 +167,8 @@ export class LogstashStream {
         this.scheduleFlush()
         break
       }
-      const end = Math.min(this.queue.length, this.head + BATCH_LINES)
-      const chunk = this.queue.slice(this.head, end).join('')
-      this.handedOver += end - this.head
-      this.head = end
+      const { chunk, lines } = this.queue.take(BATCH_BYTES)!
+      this.handedOver += lines
       if (!socket.write(chunk)) {
         // The kernel buffer is full: wait for 'drain' rather than buffering without bound in userland.
         this.draining = true
@@ -179,14 +176,6 @@ export class LogstashStream {
         this.stallTimer.unref?.()
         break
       }
-    }
-  }
-
-  /** Lines before `head` are sent or dropped: release them once they are the larger part. */
-  private compact(): void {
-    if (this.head > 1_024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
     }
   }
 

@@ -57,7 +57,7 @@ describe('LineRing', () => {
             else {
               const expected = model.take(op.take)
               const taken = ring.take(op.take)
-              expect(taken === null ? [] : taken.chunk.toString('utf8')).toEqual(taken === null ? [] : expected.join(''))
+              expect(taken?.chunk.toString('utf8') ?? '').toBe(expected.join(''))
               expect(taken?.lines ?? 0).toBe(expected.length)
             }
             expect(ring.lines).toBe(model.lines.length)
@@ -75,7 +75,9 @@ describe('LineRing', () => {
     for (let i = 0; i < 10; i++) expect(ring.push(`line ${i} ${'x'.repeat(10)}\n`)).toBe(i < 3 ? 0 : 1)
     expect(ring.lines).toBe(3)
     expect(ring.push(`${'y'.repeat(64)}\n`)).toBe(1)
-    expect(ring.take(1_000)!.chunk.toString()).toBe(['line 7', 'line 8', 'line 9'].map((l) => `${l} ${'x'.repeat(10)}\n`).join(''))
+    expect(ring.take(1_000)!.chunk.toString()).toBe(
+      ['line 7', 'line 8', 'line 9'].map((l) => `${l} ${'x'.repeat(10)}\n`).join(''),
+    )
     expect(ring.take(1_000)).toBeNull()
   })
 

@@ -6,7 +6,8 @@
  *   bun run bench [--scale small|large|all] [--duration 10] [--connections 16] [--json file] [--smoke]
  *
  * small  the original's size (about 1,000 tweets): every endpoint against a bare Bun.serve returning
- *        a static JSON body of the same size, both loaded by wrk with the same connections.
+ *        a static JSON body of the same size, both loaded by wrk with the same connections; and the
+ *        same service with LOG_LEVEL=warn (no access lines), to show what the access log costs.
  * large  1,000,000 tweets and 300,000 users (seeded once by scripts/seed.ts, reused afterwards): p99
  *        of every aggregate, top5, a filtered query and pages of every list up to page 10,000, with
  *        the response cache on (the default) and off (every request reaches MySQL); RSS under load.
@@ -56,6 +57,8 @@ interface Row {
   result: LoadResult
   baseline?: LoadResult
   ratio?: number
+  /** The same service with LOG_LEVEL=warn: what the access log (one line per request) costs. */
+  withoutAccessLog?: LoadResult
   note?: string
 }
 
@@ -186,6 +189,8 @@ async function small() {
   const tweets = smoke ? 300 : 1_000
   await seeded('th_bench_small', tweets, smoke ? 100 : 300)
   const service = await startService('th_bench_small')
+  // Access lines are logged at info: at warn, the same service writes none.
+  const quiet = await startService('th_bench_small', { LOG_LEVEL: 'warn' })
   try {
     for (const [name, path] of smoke ? ENDPOINTS.slice(0, 2) : ENDPOINTS) {
       const body = await (await fetch(service.url + path)).arrayBuffer()
@@ -193,17 +198,20 @@ async function small() {
       writeFileSync(bodyFile, Buffer.from(body))
       const baseline = await startBaseline(bodyFile)
       try {
-        // Warm both (the JIT needs a few seconds), then measure the baseline and the service one after the other.
+        // Warm all three (the JIT needs a few seconds), then measure them one after the other.
         await load(baseline.url, ['/'], smoke ? 1 : 2)
         await load(service.url, [path], smoke ? 1 : 3)
+        await load(quiet.url, [path], smoke ? 1 : 3)
         const bare = await load(baseline.url, ['/'])
         const ours = await load(service.url, [path])
+        const withoutAccessLog = await load(quiet.url, [path])
         rows.push({
           section: `small (${tweets} tweets)`,
           name,
           result: ours,
           baseline: bare,
           ratio: ours.rps / bare.rps,
+          withoutAccessLog,
           note: `${body.byteLength} B`,
         })
       } finally {
@@ -212,6 +220,7 @@ async function small() {
     }
   } finally {
     await service.stop()
+    await quiet.stop()
   }
 }
 
@@ -485,6 +494,12 @@ const report = {
     name: r.name,
     ...r.result,
     ...(r.baseline ? { baseline_rps: r.baseline.rps, ratio: Number(r.ratio!.toFixed(2)) } : {}),
+    ...(r.withoutAccessLog && r.baseline
+      ? {
+          without_access_log_rps: r.withoutAccessLog.rps,
+          ratio_without_access_log: Number((r.withoutAccessLog.rps / r.baseline.rps).toFixed(2)),
+        }
+      : {}),
     note: r.note,
   })),
 }
@@ -496,12 +511,12 @@ for (const row of rows) {
     section = row.section
     console.log(`\n${section}`)
     console.log(
-      `  ${pad('endpoint', 34)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${row.baseline ? `${pad('bare Bun', 10)}ratio` : ''}`,
+      `  ${pad('endpoint', 34)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${row.baseline ? `${pad('bare Bun', 10)}${pad('ratio', 7)}` : ''}${row.withoutAccessLog ? 'no access log: req/s, ratio' : ''}`,
     )
   }
   const r = row.result
   console.log(
-    `  ${pad(row.name, 34)}${pad(String(r.rps), 9)}${pad(r.p50_ms.toFixed(2), 9)}${pad(r.p99_ms.toFixed(2), 9)}${pad(String(r.errors), 8)}${row.baseline ? `${pad(String(row.baseline.rps), 10)}${row.ratio!.toFixed(2)}` : ''}`,
+    `  ${pad(row.name, 34)}${pad(String(r.rps), 9)}${pad(r.p50_ms.toFixed(2), 9)}${pad(r.p99_ms.toFixed(2), 9)}${pad(String(r.errors), 8)}${row.baseline ? `${pad(String(row.baseline.rps), 10)}${pad(row.ratio!.toFixed(2), 7)}` : ''}${row.withoutAccessLog && row.baseline ? `${row.withoutAccessLog.rps}, ${(row.withoutAccessLog.rps / row.baseline.rps).toFixed(2)}` : ''}`,
   )
 }
 console.log(`\n${JSON.stringify(facts)}`)

@@ -28,7 +28,7 @@ export interface LogstashStreamOptions {
 }
 
 /** The queue's memory: this many bytes per line it may hold (an access line is about 700). */
-export const BYTES_PER_QUEUED_LINE = 1_024
+const BYTES_PER_QUEUED_LINE = 1_024
 /** Bytes sent in one socket write at most: fewer syscalls than a write per line. */
 const BATCH_BYTES = 64 * 1_024
 /**

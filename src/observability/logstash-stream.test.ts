@@ -1,40 +1,21 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import net from 'node:net'
+import { FakeLogstash } from '../testing/logstash-listeners'
 import { freePort } from '../testing/process'
 import { LogstashStream } from './logstash-stream'
 
 /** Real TCP listeners standing in for Logstash: well-behaved, absent, not reading, dropping connections. */
 
 const streams: LogstashStream[] = []
-const servers: net.Server[] = []
+const listeners: FakeLogstash[] = []
 
 afterEach(async () => {
   for (const stream of streams.splice(0)) await stream.close(0)
-  for (const server of servers.splice(0)) server.close()
+  for (const listener of listeners.splice(0)) await listener.close()
 })
 
-interface Listener {
-  lines: string[]
-  connections: number
-  sockets: net.Socket[]
-}
-
-async function listen(port: number, onSocket: (socket: net.Socket, listener: Listener) => void = () => {}): Promise<Listener> {
-  const listener: Listener = { lines: [], connections: 0, sockets: [] }
-  const server = net.createServer((socket) => {
-    listener.connections++
-    listener.sockets.push(socket)
-    let rest = ''
-    socket.on('data', (data) => {
-      const parts = (rest + data.toString('utf8')).split('\n')
-      rest = parts.pop()!
-      listener.lines.push(...parts)
-    })
-    socket.on('error', () => {})
-    onSocket(socket, listener)
-  })
-  servers.push(server)
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+async function listen(port: number, behaviour: 'read' | 'stall' | 'drop', dropAfterBytes?: number): Promise<FakeLogstash> {
+  const listener = await FakeLogstash.start(port, behaviour, { dropAfterBytes })
+  listeners.push(listener)
   return listener
 }
 
@@ -72,7 +53,7 @@ const line = (i: number) => JSON.stringify({ '@timestamp': new Date().toISOStrin
 describe('shipping to Logstash', () => {
   test('when Logstash reads, then every line arrives once, in order', async () => {
     const port = await freePort()
-    const listener = await listen(port)
+    const listener = await listen(port, 'read')
     const { s, counts } = stream(port)
     for (let i = 0; i < 500; i++) s.write(`${line(i)}\n`)
     await until(() => listener.lines.length === 500)
@@ -88,7 +69,7 @@ describe('shipping to Logstash', () => {
     expect(performance.now() - started).toBeLessThan(2_000)
     expect(s.queued).toBe(1_000)
     expect(counts.dropped).toBe(19_000)
-    const listener = await listen(port)
+    const listener = await listen(port, 'read')
     await until(() => listener.lines.length === 1_000)
     expect(JSON.parse(listener.lines[0]!).message).toBe('line 19000')
     expect(JSON.parse(listener.lines.at(-1)!).message).toBe('line 19999')
@@ -96,7 +77,7 @@ describe('shipping to Logstash', () => {
 
   test('when Logstash accepts and never reads, then memory stays bounded and the lines beyond the queue are counted as dropped', async () => {
     const port = await freePort()
-    await listen(port, (socket) => socket.pause())
+    await listen(port, 'stall')
     const { s, counts } = stream(port, 2_000, { stallTimeoutMs: 300 })
     await until(() => s.isConnected)
     // Heap retained after a full collection: the test's own garbage (200 MB of lines) does not count.
@@ -121,16 +102,12 @@ describe('shipping to Logstash', () => {
 
   test('when Logstash drops the connection mid-stream, then the stream reconnects and shipping resumes', async () => {
     const port = await freePort()
-    let first = true
-    const listener = await listen(port, (socket) => {
-      if (first) {
-        first = false
-        socket.once('data', () => socket.destroy())
-      }
-    })
+    // The first connection is destroyed by its first bytes; the listener reads once it is back.
+    const listener = await listen(port, 'drop', 1)
     const { s, counts } = stream(port)
     s.write(line(0))
     await until(() => counts.downs === 1)
+    listener.behaviour = 'read'
     await until(() => s.isConnected)
     for (let i = 1; i <= 100; i++) s.write(line(i))
     await until(() => listener.lines.some((l) => JSON.parse(l).message === 'line 100'))

@@ -168,7 +168,16 @@ export const variables = {
     description: 'Extra certificate authority (PEM) to trust for the X API, e.g. behind a TLS-inspecting proxy.',
     parse: readableFile,
   },
-  TWITTER_API_TIMEOUT: { default: '10s', description: 'Timeout of one X API request.', parse: duration },
+  TWITTER_API_TIMEOUT: {
+    default: '10s',
+    description: 'Total deadline of one X API request: connecting, headers and the whole body.',
+    parse: duration,
+  },
+  TWITTER_API_MAX_RESPONSE_MB: {
+    default: '16',
+    description: 'Largest X API response body read, in MiB; a larger one is cut off and the page is not stored.',
+    parse: integer(1, 1024),
+  },
   HASHTAGS: {
     default: 'openbanking,remediation,devops,sre,microservices,observability,oauth,metrics,logmonitoring,opentracing',
     description: "Tracked hashtags, comma-separated, with or without '#'.",
@@ -197,6 +206,11 @@ export const variables = {
     default: 'off',
     description: 'Collect again this often after start-up (off: only at start-up).',
     parse: optionalDuration,
+  },
+  COLLECT_RUN_TIMEOUT: {
+    default: '30m',
+    description: 'Longest one collection run may take; past it the run stops between requests and the lock is released.',
+    parse: duration,
   },
   COLLECT_MAX_WAIT: {
     default: '60s',
@@ -257,12 +271,14 @@ export interface CollectorConfig {
   startupTimeoutMs: number
   intervalMs: number | null
   maxWaitMs: number
+  runTimeoutMs: number
   retries: number
   twitter: {
     bearerToken: string | undefined
     baseUrl: URL
     caFile: string | undefined
     timeoutMs: number
+    maxResponseBytes: number
   }
 }
 
@@ -338,12 +354,14 @@ function collectorConfig(p: Parsed): CollectorConfig {
     startupTimeoutMs: p.COLLECT_STARTUP_TIMEOUT!,
     intervalMs: p.COLLECT_INTERVAL!,
     maxWaitMs: p.COLLECT_MAX_WAIT!,
+    runTimeoutMs: p.COLLECT_RUN_TIMEOUT!,
     retries: p.COLLECT_RETRIES!,
     twitter: {
       bearerToken: token,
       baseUrl: p.TWITTER_API_BASE_URL!,
       caFile: p.TWITTER_API_CA_FILE,
       timeoutMs: p.TWITTER_API_TIMEOUT!,
+      maxResponseBytes: p.TWITTER_API_MAX_RESPONSE_MB! * 1024 * 1024,
     },
   }
 }

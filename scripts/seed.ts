@@ -98,6 +98,23 @@ export function zipf(random: () => number, n: number, s: number): () => number {
 
 const mysqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 
+const DEADLOCK = 1213
+const BATCH_ATTEMPTS = 5
+
+/**
+ * One multi-row INSERT. Parallel inserts into the same secondary indexes can deadlock in InnoDB; the
+ * server rolls the statement back whole, so running it again is safe (what the error itself says).
+ */
+async function insertBatch(connection: mysql.Connection, statement: string, batch: unknown[][]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connection.query(statement, [batch])
+    } catch (error) {
+      if ((error as { errno?: number }).errno !== DEADLOCK || attempt === BATCH_ATTEMPTS) throw error
+    }
+  }
+}
+
 /** Runs `insert` over `rows` in batches, a few connections at a time. */
 async function insertAll(config: MysqlConfig, rows: unknown[][], statement: string) {
   const connections = await Promise.all(
@@ -114,7 +131,7 @@ async function insertAll(config: MysqlConfig, rows: unknown[][], statement: stri
       while (next < rows.length) {
         const batch = rows.slice(next, next + BATCH)
         next += BATCH
-        await connection.query(statement, [batch])
+        await insertBatch(connection, statement, batch)
       }
     }),
   )

@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps) {
     .use(healthModule(deps.db, deps.tables, deps.lifecycle))
     // Everything else: one route, so that metrics and logs label unknown paths with one value.
     .all('/*', ({ request, path }) => {
-      throw notFound(request.method, path, allowedMethods(routes, path))
+      throw notFound(request.method, allowedMethods(routes, path))
     })
   // Known once the app listens (see requestLog).
   app.onStart(() => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../testing/app'
 import { loadCoreData, TWEETS } from '../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { samples } from '../testing/metrics'
 
 let database: TestDatabase
 let app: RunningApp
@@ -16,18 +17,6 @@ afterAll(async () => {
   await app?.stop()
   await database?.drop()
 })
-
-/** Samples of a metric in the exposition text, as [labels, value]. */
-function samples(text: string, name: string): [Record<string, string>, number][] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .map((line) => {
-      const match = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line)!
-      const labels = Object.fromEntries([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
-      return [labels, Number(match[2])]
-    })
-}
 
 const scrape = async () => {
   const response = await fetch(`${app.url}/metrics`)
@@ -97,5 +86,40 @@ describe('GET /metrics', () => {
     const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as any
     expect(Object.keys(document.paths)).not.toContain('/metrics')
     expect(Object.keys(document.paths)).not.toContain('/*')
+  })
+})
+
+describe('what metrics and the access log record', () => {
+  const accessLine = (id: string) =>
+    (app.log.lines as any[]).find((line) => line.event?.action === 'http-request' && line.http.request.id === id)
+
+  test('when a conditional GET is answered 304, then the counter and the access line say 304', async () => {
+    const path = '/api/v1/resources/users/top5'
+    const first = await fetch(app.url + path)
+    await first.arrayBuffer()
+    const etag = first.headers.get('etag')!
+    expect(etag).toBeString()
+    const conditional = await fetch(app.url + path, { headers: { 'if-none-match': etag, 'x-request-id': 'conditional-get' } })
+    expect(conditional.status).toBe(304)
+    await Bun.sleep(50)
+    const total = samples(await scrape(), 'http_requests_total')
+    expect(total.find(([l]) => l.path === path && l.status === '304')?.[1]).toBe(1)
+    expect(accessLine('conditional-get')).toMatchObject({
+      http: { response: { status_code: 304 } },
+      twitter: { route: path },
+      event: { outcome: 'success' },
+    })
+  })
+
+  test('when a query string is too long (414, refused before routing), then both label it as unknown paths are labelled', async () => {
+    const response = await fetch(`${app.url}/api/v1/resources/tweets?hash=${'a'.repeat(3_000)}`, {
+      headers: { 'x-request-id': 'too-long' },
+    })
+    expect(response.status).toBe(414)
+    await Bun.sleep(50)
+    const total = samples(await scrape(), 'http_requests_total')
+    expect(total.filter(([l]) => l.status === '414').map(([l]) => l.path)).toEqual(['/*'])
+    expect(total.filter(([l]) => l.path === 'undefined')).toEqual([])
+    expect(accessLine('too-long')).toMatchObject({ http: { response: { status_code: 414 } }, twitter: { route: '/*' } })
   })
 })

@@ -1,6 +1,7 @@
-import { Elysia, StatusMap } from 'elysia'
+import { Elysia } from 'elysia'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client'
 import type { PoolStats } from '../db/database'
+import { routeLabel, sentStatus } from './answer'
 
 /**
  * Metrics, all in one prom-client registry served at /metrics: HTTP requests, prom-client's
@@ -21,10 +22,6 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  * Elysia then builds every part of the context (cookies, headers, URL) for every request, about a
  * third of the cost of a cached answer. These hooks name only what they read.
  */
-/** The status Elysia is about to send (its `set.status` may also hold a status name). */
-export const statusOf = (set: { status?: number | string }): number =>
-  typeof set.status === 'number' ? set.status : ((StatusMap as Record<string, number>)[set.status ?? ''] ?? 200)
-
 export function metricsPlugin(registry: Registry) {
   collectDefaultMetrics({ register: registry })
   const labelNames = ['method', 'path', 'status'] as const
@@ -59,10 +56,10 @@ export function metricsPlugin(registry: Registry) {
     .onRequest(({ request }) => {
       started.set(request, performance.now())
     })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const start = started.get(request)
       if (start === undefined || route === METRICS_PATH) return
-      const target = seriesOf(request.method, route, statusOf(set))
+      const target = seriesOf(request.method, routeLabel(route), sentStatus(set, responseValue))
       target.counter.inc()
       target.histogram.observe((performance.now() - start) / 1000)
     })
@@ -87,6 +84,12 @@ export function createCollectorMetrics(registry: Registry) {
       name: 'twitter_collector_tweets_stored_total',
       help: 'Rows of (tweet, hashtag) the collector added, by hashtag.',
       labelNames: ['hashtag'] as const,
+      registers: [registry],
+    }),
+    tweetsSkipped: new Counter({
+      name: 'twitter_collector_tweets_skipped_total',
+      help: 'Tweets of stored pages left out because they could not be stored, by reason (see the collector-tweets-skipped log line for their ids).',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     apiRequests: new Counter({

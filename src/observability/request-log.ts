@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
+import { echo } from '../shared/echo'
+import { pathStart } from '../shared/request-url'
+import { routeLabel, sentStatus } from './answer'
 import type { Logger } from './logger'
-import { statusOf } from './metrics'
 
 /**
  * Request ids and the access log. Every request gets an id — the caller's X-Request-Id when it is
@@ -10,9 +12,6 @@ import { statusOf } from './metrics'
  */
 
 const SANE_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/
-const MAX_LOGGED = 2_048
-
-const capped = (text: string) => (text.length > MAX_LOGGED ? `${text.slice(0, MAX_LOGGED)}…` : text)
 
 interface RequestState {
   id: string
@@ -46,15 +45,15 @@ export const requestLog = (logger: Logger, server: () => PeerLookup | null | und
       states.set(request, { id, started: performance.now(), address: server()?.requestIP(request)?.address })
       set.headers['x-request-id'] = id
     })
-    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const state = states.get(request)
       if (state === undefined) return
       // The path and query as sent, without parsing the whole URL again.
       const raw = request.url
-      const pathStart = raw.indexOf('/', raw.indexOf('//') + 2)
-      const queryStart = raw.indexOf('?', pathStart)
-      const pathname = queryStart === -1 ? raw.slice(pathStart) : raw.slice(pathStart, queryStart)
-      const status = statusOf(set)
+      const start = pathStart(raw)
+      const queryStart = raw.indexOf('?', start)
+      const pathname = echo(queryStart === -1 ? raw.slice(start) : raw.slice(start, queryStart))
+      const status = sentStatus(set, responseValue)
       const level = status >= 500 ? 'error' : QUIET.test(pathname) ? 'debug' : 'info'
       if (!logger.isLevelEnabled(level)) return
       const query = queryStart === -1 ? '' : raw.slice(queryStart + 1)
@@ -73,11 +72,11 @@ export const requestLog = (logger: Logger, server: () => PeerLookup | null | und
           http: { request: { id: state.id, method: request.method }, response: { status_code: status } },
           url: {
             path: pathname,
-            ...(query === '' ? {} : { query: capped(query) }),
+            ...(query === '' ? {} : { query: echo(query) }),
           },
           ...(address === undefined ? {} : { client: { ip: address, address } }),
-          ...(request.headers.has('user-agent') ? { user_agent: { original: capped(request.headers.get('user-agent')!) } } : {}),
-          twitter: { route: route ?? '(unmatched)' },
+          ...(request.headers.has('user-agent') ? { user_agent: { original: echo(request.headers.get('user-agent')!) } } : {}),
+          twitter: { route: routeLabel(route) },
         },
         `${request.method} ${pathname} ${status} ${durationMs.toFixed(1)} ms`,
       )

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
+import { echo } from './echo'
 
 /**
  * RFC 9457 problem details. Every error the API returns is one of these, as
@@ -73,7 +74,7 @@ export class HttpProblem extends Error {
       title: TITLES[this.status] ?? 'Error',
       status: this.status,
       detail: this.detail,
-      instance,
+      instance: echo(instance),
       ...(requestId === undefined ? {} : { request_id: requestId }),
       ...(this.extra.errors === undefined ? {} : { errors: this.extra.errors }),
     }

@@ -1,5 +1,6 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import { echo, quote } from './echo'
 import { HttpProblem, invalidParameters, type ParameterError } from './problem'
 
 /**
@@ -14,8 +15,6 @@ import { HttpProblem, invalidParameters, type ParameterError } from './problem'
 /** The text a schema puts in front of clients when a value is rejected (`error` option of `t.*`). */
 export const acceptsOf = (name: string, schema: TSchema | undefined): string =>
   typeof schema?.error === 'string' ? schema.error : `${name} has an invalid value`
-
-const quote = (raw: string): string => JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw)
 
 function decode(part: string): string | null {
   try {
@@ -40,13 +39,17 @@ export function readQuery(rawQuery: string, schema: TObject): { problems: Parame
     const name = decode(eq === -1 ? pair : pair.slice(0, eq))
     const value = decode(eq === -1 ? '' : pair.slice(eq + 1))
     if (name === null || value === null) {
-      problems.push({ parameter: name ?? '(query)', detail: `the query string has a broken percent-escape in ${quote(pair)}` })
+      problems.push({
+        parameter: name === null ? '(query)' : echo(name),
+        detail: `the query string has a broken percent-escape in ${quote(pair)}`,
+      })
       continue
     }
-    const property = schema.properties[name]
+    // The client names the key: only the schema's own properties count (not `constructor`, `__proto__`).
+    const property = Object.hasOwn(schema.properties, name) ? schema.properties[name] : undefined
     if (property === undefined) {
       const list = accepted.length > 0 ? `accepted: ${accepted.join(', ')}` : 'this endpoint takes no parameters'
-      problems.push({ parameter: name, detail: `unknown parameter ${quote(name)} (${list})` })
+      problems.push({ parameter: echo(name), detail: `unknown parameter ${quote(name)} (${list})` })
       continue
     }
     if (seen.has(name)) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { ECHO_MAX } from './echo'
 import { MAX_QUERY_LENGTH } from './query'
 
 let database: TestDatabase
@@ -85,5 +86,52 @@ describe('CORS', () => {
       const response = await fetch(`${open.url}/api/v1/resources/users/top5`, { headers: { origin } })
       expect({ origin, allowed: response.headers.get('access-control-allow-origin') }).toEqual({ origin, allowed: null })
     }
+  })
+})
+
+describe('client text echoed in answers and logs', () => {
+  const accessLine = (id: string) =>
+    (closed.log.lines as any[]).find((line) => line.event?.action === 'http-request' && line.http.request.id === id)
+  const bounded = (text: string) => text.length <= ECHO_MAX + 1 && text.split('…').length <= 2
+
+  // Just under Bun's own bound on a request head (16 KiB; past it Bun answers 431 itself).
+  test('when a path is 16 KB long, then the problem body and the access line hold a bounded part of it, once', async () => {
+    const path = `/${'p'.repeat(16_000)}`
+    const response = await fetch(closed.url + path, { headers: { 'x-request-id': 'long-path' } })
+    expect(response.status).toBe(404)
+    const text = await response.text()
+    expect(text.length).toBeLessThan(1_024)
+    const body = JSON.parse(text) as { instance: string; detail: string }
+    expect(body.instance).toBe(`${path.slice(0, ECHO_MAX)}…`)
+    expect(body.detail).not.toContain('ppp')
+    await Bun.sleep(50)
+    expect(accessLine('long-path').url.path).toBe(`${path.slice(0, ECHO_MAX)}…`)
+  })
+
+  test('when a method is refused on a path that exists, then the 405 names the methods allowed, not the path', async () => {
+    const response = await fetch(`${closed.url}/api/v1/resources/users/top5`, { method: 'DELETE' })
+    expect(response.status).toBe(405)
+    const body = (await response.json()) as { detail: string; instance: string }
+    expect(body).toMatchObject({
+      instance: '/api/v1/resources/users/top5',
+      detail: 'DELETE is not allowed at this path; use GET or HEAD',
+    })
+  })
+
+  test('when a parameter name, a value, a query string and a user agent are long, then each is bounded wherever it is repeated', async () => {
+    const name = 'n'.repeat(1_500)
+    const query = `${name}=1&limit=${'9'.repeat(400)}`
+    const response = await fetch(`${closed.url}/api/v1/resources/tweets?${query}`, {
+      headers: { 'x-request-id': 'long-values', 'user-agent': `agent/${'u'.repeat(2_000)}` },
+    })
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { detail: string; errors: { parameter: string; detail: string }[] }
+    expect(body.errors.map((e) => e.parameter)).toEqual([`${name.slice(0, ECHO_MAX)}…`, 'limit'])
+    for (const error of body.errors)
+      expect({ detail: error.detail, bounded: bounded(error.detail) }).toMatchObject({ bounded: true })
+    await Bun.sleep(50)
+    const line = accessLine('long-values')
+    expect(line.url.query).toBe(`${query.slice(0, ECHO_MAX)}…`)
+    expect(line.user_agent.original).toBe(`${`agent/${'u'.repeat(2_000)}`.slice(0, ECHO_MAX)}…`)
   })
 })

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path'
 import { Elysia, t } from 'elysia'
+import { echo } from './echo'
 import { HttpProblem } from './problem'
 
 /**
@@ -10,17 +11,18 @@ import { HttpProblem } from './problem'
 export const SWAGGER_ASSETS_PATH = '/swagger/assets'
 
 const DIST = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
-const FILES: Record<string, string> = {
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui.css': 'text/css; charset=utf-8',
-}
+/** The client names the file: a Map, so that `constructor` or `__proto__` name nothing. */
+const FILES = new Map([
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+])
 
 export const swaggerAssets = () =>
   new Elysia({ name: 'swagger-assets' }).get(
     `${SWAGGER_ASSETS_PATH}/:file`,
     ({ params }) => {
-      const type = FILES[params.file]
-      if (type === undefined) throw new HttpProblem(404, `there is no Swagger UI asset named ${params.file}`)
+      const type = FILES.get(params.file)
+      if (type === undefined) throw new HttpProblem(404, `there is no Swagger UI asset named ${echo(params.file)}`)
       return new Response(Bun.file(join(DIST, params.file)), {
         headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
       })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../testing/app'
 import { loadCoreData } from '../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { echo } from './echo'
 
 let database: TestDatabase
 let app: RunningApp
@@ -25,7 +26,7 @@ async function expectProblem(path: string, status: number, parameter?: string) {
   expect({ path, status: response.status }).toEqual({ path, status })
   expect(response.headers.get('content-type')).toBe('application/problem+json')
   const body = JSON.parse(text)
-  expect(body).toMatchObject({ type: 'about:blank', status, instance: new URL(app.url + path).pathname })
+  expect(body).toMatchObject({ type: 'about:blank', status, instance: echo(new URL(app.url + path).pathname) })
   expect(body.detail).toBeString()
   // Values are echoed (quoted, truncated); our SQL, driver codes and stack frames never are.
   expect(text).not.toMatch(/GROUP BY|JOIN|CAST\(|ER_[A-Z]|\.ts:\d+|node_modules|stack/i)

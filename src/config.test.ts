@@ -25,6 +25,23 @@ describe('configuration', () => {
     expect(mysql).toMatchObject({ host: 'db.internal', port: 3307, user: 'app', password: 'p@ss:w0rd', database: 'tweets_db' })
   })
 
+  test('when the MYSQL_URL password holds a % that starts no escape, then it is taken as written', () => {
+    // secretlint-disable-next-line -- made-up credentials the test feeds to the parser
+    expect(loadConfig({ MYSQL_URL: 'mysql://root:pa%ss@127.0.0.1/twitter' }).mysql.password).toBe('pa%ss')
+    // secretlint-disable-next-line -- made-up credentials the test feeds to the parser
+    expect(loadConfig({ MYSQL_URL: 'mysql://r%zz:p%40ss%%41%C3@h/twitter' }).mysql).toMatchObject({
+      user: 'r%zz',
+      password: 'p@ss%A%C3',
+    })
+    // secretlint-disable-next-line -- made-up credentials the test feeds to the parser
+    expect(secretValues({ MYSQL_URL: 'mysql://root:pa%ss@127.0.0.1/twitter' })).toContain('pa%ss')
+  })
+
+  test('when a process has defaults of its own, then they apply to unset variables only', () => {
+    expect(loadConfig({}, { LOG_LEVEL: 'warn' }).log.level).toBe('warn')
+    expect(loadConfig({ LOG_LEVEL: 'debug' }, { LOG_LEVEL: 'warn' }).log.level).toBe('debug')
+  })
+
   test('when MYSQL_* variables are set, then they override the URL', () => {
     const { mysql } = loadConfig({
       MYSQL_URL: 'mysql://app:secret@db:3307/a',
@@ -56,6 +73,10 @@ describe('configuration', () => {
       }
     })() as ConfigError
     expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toStartWith(
+      'invalid configuration: PORT must be an integer from 1 to 65535, got "eighty"; MYSQL_URL must',
+    )
+    expect(error.message).not.toContain('\n')
     expect(error.problems).toEqual([
       'PORT must be an integer from 1 to 65535, got "eighty"',
       'MYSQL_URL must be a URL with the mysql:// scheme, got (value hidden)',

@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs'
 export class ConfigError extends Error {
   override name = 'ConfigError'
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    // One line: it is printed as is by `bun run collect` and logged as one message by the service.
+    super(`invalid configuration: ${problems.join('; ')}`)
   }
 }
 
@@ -84,6 +85,27 @@ const readableFile: Parser<string> = (raw) => (existsSync(raw) ? raw : fail('the
 
 const hostname: Parser<string> = (raw) => (/^[A-Za-z0-9.:_-]{1,253}$/.test(raw) ? raw : fail('a host name or IP address'))
 
+/**
+ * Percent-decoding of a URL part that takes a malformed escape literally: a password typed into
+ * MYSQL_URL without encoding ("pa%ss") means what it says, where decodeURIComponent would throw.
+ */
+export function decodeLeniently(part: string): string {
+  return part.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+    try {
+      return decodeURIComponent(escapes)
+    } catch {
+      // Not UTF-8 as a whole: decode what is, keep the rest as written.
+      return escapes.replace(/%[0-9A-Fa-f]{2}/g, (one) => {
+        try {
+          return decodeURIComponent(one)
+        } catch {
+          return one
+        }
+      })
+    }
+  })
+}
+
 const mysqlUrl: Parser<URL> = (raw) => {
   let url: URL
   try {
@@ -122,7 +144,7 @@ export const variables = {
   MYSQL_URL: {
     default: 'mysql://root@127.0.0.1:3306/twitter',
     description:
-      'MySQL connection URL. MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE override its parts.',
+      'MySQL connection URL. User and password are percent-decoded (%40 is @); a % not followed by two hex digits is taken as it is. MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD and MYSQL_DATABASE override its parts.',
     secret: true,
     parse: mysqlUrl,
   },
@@ -305,12 +327,15 @@ type Parsed = { [K in VariableName]: ReturnType<(typeof variables)[K]['parse']> 
 const describeValue = (name: VariableName, raw: string): string =>
   'secret' in variables[name] ? '(value hidden)' : JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw)
 
-function parseAll(env: Record<string, string | undefined>): Parsed {
+/** Defaults a process uses instead of the documented ones (`bun run collect` logs from warn up). */
+export type ProcessDefaults = Partial<Record<VariableName, string>>
+
+function parseAll(env: Record<string, string | undefined>, defaults: ProcessDefaults): Parsed {
   const problems: string[] = []
   const parsed: Record<string, unknown> = {}
   for (const [name, variable] of Object.entries(variables) as [VariableName, Variable<unknown>][]) {
     const given = env[name]
-    const raw = given === undefined || given === '' ? variable.default : given
+    const raw = given === undefined || given === '' ? (defaults[name] ?? variable.default) : given
     if (raw === undefined) continue
     try {
       parsed[name] = variable.parse(raw)
@@ -324,15 +349,15 @@ function parseAll(env: Record<string, string | undefined>): Parsed {
 
 function mysqlConfig(p: Parsed): MysqlConfig {
   const url = p.MYSQL_URL!
-  const database = p.MYSQL_DATABASE ?? decodeURIComponent(url.pathname.replace(/^\//, ''))
+  const database = p.MYSQL_DATABASE ?? decodeLeniently(url.pathname.replace(/^\//, ''))
   if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) {
     throw new ConfigError(['MYSQL_URL must name a database (letters, digits and _), e.g. mysql://root@127.0.0.1:3306/twitter'])
   }
   return {
     host: p.MYSQL_HOST ?? url.hostname.replace(/^\[|\]$/g, ''),
     port: p.MYSQL_PORT ?? (url.port === '' ? 3306 : Number(url.port)),
-    user: p.MYSQL_USER ?? (decodeURIComponent(url.username) || 'root'),
-    password: p.MYSQL_PASSWORD ?? decodeURIComponent(url.password),
+    user: p.MYSQL_USER ?? (decodeLeniently(url.username) || 'root'),
+    password: p.MYSQL_PASSWORD ?? decodeLeniently(url.password),
     database,
     poolSize: p.MYSQL_POOL_SIZE!,
     connectTimeoutMs: p.MYSQL_CONNECT_TIMEOUT!,
@@ -366,8 +391,8 @@ function collectorConfig(p: Parsed): CollectorConfig {
   }
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const p = parseAll(env)
+export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: ProcessDefaults = {}): Config {
+  const p = parseAll(env, defaults)
   return {
     port: p.PORT!,
     host: p.HOST!,
@@ -393,5 +418,5 @@ export function secretValues(env: Record<string, string | undefined> = process.e
     .filter(([name, variable]) => 'secret' in variable && env[name] !== undefined && env[name] !== '')
     .map(([name]) => env[name]!)
   const password = URL.parse(env.MYSQL_URL ?? '')?.password
-  return password ? [...values, password, decodeURIComponent(password)] : values
+  return password ? [...values, password, decodeLeniently(password)] : values
 }

@@ -11,7 +11,8 @@
  */
 import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
-import { rebuildCounts, registerHashtags } from '../src/collector/store'
+import { registerHashtags } from '../src/collector/store'
+import { rebuildCounts } from '../src/db/counts'
 import { loadConfig, type MysqlConfig } from '../src/config'
 import { connectionOptions, createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS data_version (
   PRIMARY KEY (id) -- the one row, read before every cached answer
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
-INSERT IGNORE INTO data_version (id, version) VALUES (1, 1);
+-- A random start: a database created again never repeats the versions (and ETags) of the one before.
+INSERT IGNORE INTO data_version (id, version) VALUES (1, FLOOR(RAND() * 4611686018427387904));
 
 -- Per hashtag, language and quarter hour of the day (UTC, 0-95): the (tweet, hashtag) rows, and the
 -- tweets counted here once over all hashtags (each tweet at its first stored row), so that

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client'
 import { createCollector } from './collector'
-import type { HashtagSummary, RunSummary } from './collector/run'
+import type { HashtagRun, RunSummary } from './collector/run'
 import { ConfigError, loadConfig } from './config'
 import { createDatabase } from './db/database'
 import { applySchema } from './db/schema'
@@ -49,7 +49,7 @@ console.log(formatSummary(summary))
 process.exit(summary.outcome === 'success' ? 0 : summary.outcome === 'skipped' ? 75 : 1)
 
 function formatSummary(run: RunSummary): string {
-  const columns: [string, (h: HashtagSummary) => string | number][] = [
+  const columns: [string, (h: HashtagRun) => string | number][] = [
     ['hashtag', (h) => `#${h.tag}`],
     ['pages', (h) => h.pages],
     ['tweets', (h) => h.tweets],

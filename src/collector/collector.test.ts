@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
 import { type CollectorConfig, loadConfig } from '../config'
+import { rebuildCounts } from '../db/counts'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { type FakeUser, FakeXApi, snowflakeAt } from '../testing/fake-x-api'
 import { createCollector } from '.'
-import { rebuildCounts } from './store'
 import { createXApiSource } from './x-api-source'
 
 let database: TestDatabase
@@ -305,7 +305,7 @@ describe('faults of the X API', () => {
   test.each([
     ['a body that is not JSON', { raw: '{"data": [' }],
     ['a page that is not a search response', { body: { data: 'oops', meta: { result_count: 1 } } }],
-    ['a tweet without an id', { transform: (p: any) => ({ ...p, data: p.data.map((t: any) => ({ ...t, id: undefined })) }) }],
+    ['a page whose meta is missing', { transform: (p: any) => ({ data: p.data, includes: p.includes }) }],
   ])('when page 2 is %s, then page 1 stays, nothing of page 2 is stored, and the next run completes', async (_, fault) => {
     fake.pageSize = 1
     fake.addTweets(alice, [
@@ -352,7 +352,9 @@ describe('faults of the X API', () => {
     expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', partialErrors: 1, newTweets: 1 })
     expect((await snapshot()).tweets.map((t) => t.text)).toEqual(['x #devops'])
     const warning = log.lines.find((l: any) => l.event?.action === 'collector-partial-errors') as any
-    expect(warning.twitter).toMatchObject({ hashtag: 'devops', page: 1, errors: [error], tweets_without_author: ['43'] })
+    expect(warning.twitter).toMatchObject({ hashtag: 'devops', page: 1, errors: [error], errors_count: 1 })
+    const skipped = log.lines.find((l: any) => l.event?.action === 'collector-tweets-skipped') as any
+    expect(skipped.twitter).toMatchObject({ hashtag: 'devops', page: 1, skipped: [{ id: '43', reason: 'author_missing' }] })
   })
 
   test('when the stored since_id is refused by the API, then it is dropped and the hashtag collected without it', async () => {

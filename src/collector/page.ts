@@ -4,27 +4,27 @@ import { toMysqlUtc } from '../shared/time'
 
 /**
  * One page of GET /2/tweets/search/recent, as the X API sends it, and what the collector keeps of
- * it. The schema checks exactly what storage relies on; a page that fails it is rejected whole.
+ * it. The envelope (meta, the shape of the lists) must hold or nothing of the page can be trusted;
+ * inside it every tweet and every user is checked on its own, against the schema and against what
+ * the columns can store, so one bad record costs that record and never its page.
  */
 
 const IdString = Type.String({ pattern: '^[0-9]{1,20}$' })
 
 const ApiTweet = Type.Object({
   id: IdString,
-  text: Type.String({ maxLength: 25_000 }),
+  text: Type.String(),
   author_id: IdString,
   created_at: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$' }),
-  lang: Type.Optional(Type.String()),
-  entities: Type.Optional(
-    Type.Object({ hashtags: Type.Optional(Type.Array(Type.Object({ tag: Type.String({ minLength: 1, maxLength: 200 }) }))) }),
-  ),
+  lang: Type.Optional(Type.Unknown()),
+  entities: Type.Optional(Type.Unknown()),
 })
 
 const ApiUser = Type.Object({
   id: IdString,
-  username: Type.String({ minLength: 1, maxLength: 64 }),
-  name: Type.String({ maxLength: 255 }),
-  public_metrics: Type.Object({ followers_count: Type.Integer({ minimum: 0 }) }),
+  username: Type.String({ minLength: 1 }),
+  name: Type.String(),
+  public_metrics: Type.Object({ followers_count: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }),
 })
 
 /** Items of the `errors` array the API sends with HTTP 200 when part of a result is missing. */
@@ -38,23 +38,38 @@ const ApiPartialError = Type.Object({
   value: Type.Optional(Type.Unknown()),
 })
 
+const Meta = Type.Object({
+  result_count: Type.Integer({ minimum: 0 }),
+  newest_id: Type.Optional(Type.String()),
+  oldest_id: Type.Optional(Type.String()),
+  next_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+})
+
+/** What the collector requires of a page as a whole; the items are checked one by one. */
+const Envelope = Type.Object({
+  data: Type.Optional(Type.Array(Type.Unknown())),
+  includes: Type.Optional(Type.Object({ users: Type.Optional(Type.Array(Type.Unknown())) })),
+  meta: Meta,
+  errors: Type.Optional(Type.Array(Type.Unknown())),
+})
+
+/** A well-formed page, every item valid: what the sample file and the bench hold. */
 export const SearchPage = Type.Object({
   data: Type.Optional(Type.Array(ApiTweet)),
   includes: Type.Optional(Type.Object({ users: Type.Optional(Type.Array(ApiUser)) })),
-  meta: Type.Object({
-    result_count: Type.Integer({ minimum: 0 }),
-    newest_id: Type.Optional(IdString),
-    oldest_id: Type.Optional(IdString),
-    next_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
-  }),
+  meta: Meta,
   errors: Type.Optional(Type.Array(ApiPartialError)),
 })
 export type SearchPage = Static<typeof SearchPage>
 export type ApiPartialError = Static<typeof ApiPartialError>
 
-const checker = TypeCompiler.Compile(SearchPage)
+const envelope = TypeCompiler.Compile(Envelope)
+const tweetShape = TypeCompiler.Compile(ApiTweet)
+const userShape = TypeCompiler.Compile(ApiUser)
+const partialErrorShape = TypeCompiler.Compile(ApiPartialError)
 
-export interface StoredTweet {
+/** A tweet as it is stored: one row per (tweet, tracked hashtag). */
+export interface TweetRecord {
   id: string
   authorId: string
   lang: string
@@ -65,22 +80,42 @@ export interface StoredTweet {
   hashtags: string[]
 }
 
-export interface StoredUser {
+export interface UserRecord {
   id: string
   username: string
   name: string
   followersCount: number
 }
 
+/** Why a tweet of a page was left out. */
+export type SkipReason =
+  | 'malformed' // not the shape of a tweet
+  | 'duplicate' // the same id came earlier in the page
+  | 'id_out_of_range' // its id or its author's id is beyond BIGINT UNSIGNED
+  | 'text_too_long' // beyond what the text column holds
+  | 'bad_created_at' // not a date a DATETIME column holds
+  | 'author_missing' // its author is not in includes.users (the users table needs it)
+  | 'author_invalid' // its author is there but could not be stored
+  | 'refused_by_database' // the database refused it although it passed every check here
+
+export interface SkippedTweet {
+  /** The id as sent, when there was one (bounded in length). */
+  id: string
+  reason: SkipReason
+  /** What the database said, for `refused_by_database`. */
+  detail?: string
+}
+
 export interface ParsedPage {
-  tweets: StoredTweet[]
-  users: StoredUser[]
+  tweets: TweetRecord[]
+  users: UserRecord[]
   resultCount: number
   newestId: string | null
   nextToken: string | null
+  /** How many partial errors the page carried, and the first few of them (a page may carry thousands). */
+  partialErrorCount: number
   partialErrors: ApiPartialError[]
-  /** Tweets left out because their author is not in `includes.users` (the users table needs it). */
-  withoutAuthor: string[]
+  skipped: SkippedTweet[]
 }
 
 /** The page does not have the shape of a recent-search response: nothing of it can be trusted. */
@@ -89,54 +124,154 @@ export class MalformedPageError extends Error {
 }
 
 const LANG = /^[a-z]{2,8}(-[a-z0-9]{1,8})*$/
+const MAX_ID = 18_446_744_073_709_551_615n
+/** Bytes of a TEXT column (utf8mb4 counts bytes, not characters, against this). */
+const MAX_TEXT_BYTES = 65_535
+/** VARCHAR lengths of users.username and users.name, in characters (code points). */
+const MAX_USERNAME = 64
+const MAX_NAME = 255
+/** Partial errors kept in full per page, for the log; the rest are only counted. */
+const KEPT_PARTIAL_ERRORS = 20
+
+const inIdRange = (id: string) => BigInt(id) <= MAX_ID
+const codePoints = (text: string) => {
+  let count = 0
+  for (const _ of text) count++
+  return count
+}
+
+/** '2026-02-30T…' passes the pattern but is no date; DATETIME holds years 1000 to 9999. */
+function datetimeOf(iso: string): string | null {
+  const year = Number(iso.slice(0, 4))
+  const month = Number(iso.slice(5, 7))
+  const day = Number(iso.slice(8, 10))
+  const hour = Number(iso.slice(11, 13))
+  const minute = Number(iso.slice(14, 16))
+  const second = Number(iso.slice(17, 19))
+  if (year < 1000 || hour > 23 || minute > 59 || second > 59) return null
+  const date = new Date(Date.UTC(year, month - 1, day))
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null
+  return toMysqlUtc(iso)
+}
+
+const idOf = (item: unknown): string => {
+  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? id.slice(0, 40) : ''
+}
+
+function firstError(
+  checker: { Errors(value: unknown): { First(): { path: string; message: string } | undefined } },
+  value: unknown,
+) {
+  const first = checker.Errors(value).First()
+  return first === undefined ? 'not a recent-search page' : `${first.path || '/'}: ${first.message}`.slice(0, 200)
+}
+
+/** The users of a page that can be stored, first occurrence of each id; the ids of those that cannot. */
+function usersOf(items: unknown[]): { users: Map<string, UserRecord>; invalid: Set<string> } {
+  const users = new Map<string, UserRecord>()
+  const invalid = new Set<string>()
+  for (const item of items) {
+    if (!userShape.Check(item)) {
+      invalid.add(idOf(item))
+      continue
+    }
+    if (users.has(item.id)) continue
+    if (!inIdRange(item.id) || codePoints(item.username) > MAX_USERNAME || codePoints(item.name) > MAX_NAME) {
+      invalid.add(item.id)
+      continue
+    }
+    users.set(item.id, {
+      id: item.id,
+      username: item.username,
+      name: item.name,
+      followersCount: item.public_metrics.followers_count,
+    })
+  }
+  return { users, invalid }
+}
+
+/** The tracked hashtags among a tweet's entities, read defensively: entities are not needed to store it. */
+function trackedTagsOf(entities: unknown, searchedTag: string, tracked: ReadonlySet<string>): string[] {
+  const tags = new Set([searchedTag])
+  const list = typeof entities === 'object' && entities !== null ? (entities as { hashtags?: unknown }).hashtags : undefined
+  if (Array.isArray(list)) {
+    for (const entry of list) {
+      const tag = typeof entry === 'object' && entry !== null ? (entry as { tag?: unknown }).tag : undefined
+      if (typeof tag !== 'string' || tag.length > 200) continue
+      const lower = tag.toLowerCase()
+      if (tracked.has(lower)) tags.add(lower)
+    }
+  }
+  return [...tags].sort()
+}
 
 /**
  * Checks a page and turns it into rows. A tweet is linked to the hashtag it was searched for and to
  * every other tracked hashtag among its `entities.hashtags` (any case).
  */
 export function parsePage(body: unknown, searchedTag: string, tracked: ReadonlySet<string>): ParsedPage {
-  if (!checker.Check(body)) {
-    const first = checker.Errors(body).First()
-    throw new MalformedPageError(first === undefined ? 'not a recent-search page' : `${first.path || '/'}: ${first.message}`)
-  }
-  const users = (body.includes?.users ?? []).map(
-    (user): StoredUser => ({
-      id: user.id,
-      username: user.username,
-      name: user.name,
-      followersCount: user.public_metrics.followers_count,
-    }),
-  )
-  const known = new Set(users.map((user) => user.id))
-  const tweets: StoredTweet[] = []
-  const withoutAuthor: string[] = []
-  for (const tweet of body.data ?? []) {
-    if (!known.has(tweet.author_id)) {
-      withoutAuthor.push(tweet.id)
+  if (!envelope.Check(body)) throw new MalformedPageError(firstError(envelope, body))
+  const { users, invalid } = usersOf(body.includes?.users ?? [])
+  const tweets: TweetRecord[] = []
+  const skipped: SkippedTweet[] = []
+  const seen = new Set<string>()
+  let newest: bigint | null = null
+  for (const item of body.data ?? []) {
+    const skip = (reason: SkipReason) => skipped.push({ id: idOf(item), reason })
+    if (!tweetShape.Check(item)) {
+      skip('malformed')
       continue
     }
-    const lang = tweet.lang?.toLowerCase() ?? 'und'
-    const tags = new Set([searchedTag])
-    for (const { tag } of tweet.entities?.hashtags ?? []) {
-      const lower = tag.toLowerCase()
-      if (tracked.has(lower)) tags.add(lower)
+    if (seen.has(item.id)) {
+      skip('duplicate')
+      continue
     }
+    seen.add(item.id)
+    if (!inIdRange(item.id) || !inIdRange(item.author_id)) {
+      skip('id_out_of_range')
+      continue
+    }
+    if (newest === null || BigInt(item.id) > newest) newest = BigInt(item.id)
+    if (Buffer.byteLength(item.text, 'utf8') > MAX_TEXT_BYTES) {
+      skip('text_too_long')
+      continue
+    }
+    const createdAt = datetimeOf(item.created_at)
+    if (createdAt === null) {
+      skip('bad_created_at')
+      continue
+    }
+    if (!users.has(item.author_id)) {
+      skip(invalid.has(item.author_id) ? 'author_invalid' : 'author_missing')
+      continue
+    }
+    const lang = typeof item.lang === 'string' ? item.lang.toLowerCase() : 'und'
     tweets.push({
-      id: tweet.id,
-      authorId: tweet.author_id,
+      id: item.id,
+      authorId: item.author_id,
       lang: LANG.test(lang) && lang.length <= 16 ? lang : 'und',
-      text: tweet.text,
-      createdAt: toMysqlUtc(tweet.created_at),
-      hashtags: [...tags].sort(),
+      text: item.text,
+      createdAt,
+      hashtags: trackedTagsOf(item.entities, searchedTag, tracked),
     })
   }
+  const metaNewest = body.meta.newest_id
+  const validNewest = metaNewest !== undefined && /^[0-9]{1,20}$/.test(metaNewest) && inIdRange(metaNewest)
+  const errors = body.errors ?? []
+  // Only the authors of stored tweets are written: the users table holds authors of stored tweets.
+  const authors = new Set(tweets.map((tweet) => tweet.authorId))
   return {
     tweets,
-    users,
+    users: [...users.values()].filter((user) => authors.has(user.id)),
     resultCount: body.meta.result_count,
-    newestId: body.meta.newest_id ?? null,
+    // The page's own newest id, else the newest id it carried: since_id moves past skipped tweets too.
+    newestId: validNewest ? metaNewest : newest === null ? null : String(newest),
     nextToken: body.meta.next_token ?? null,
-    partialErrors: body.errors ?? [],
-    withoutAuthor,
+    partialErrorCount: errors.length,
+    partialErrors: errors
+      .slice(0, KEPT_PARTIAL_ERRORS)
+      .filter((error): error is ApiPartialError => partialErrorShape.Check(error)),
+    skipped,
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../config'
-import { parsePage, type StoredTweet, type StoredUser } from './page'
+import { parsePage, type TweetRecord, type UserRecord } from './page'
 import { createSampleSource, SAMPLE_FILE } from './sample-source'
 
 /** Everything the sample holds, read through the same source interface and parser as the collector's. */
@@ -9,8 +9,8 @@ async function readAll(now: number) {
   const source = createSampleSource(SAMPLE_FILE, now)
   const tags = loadConfig({}).collector.hashtags
   const tracked = new Set(tags)
-  const tweets = new Map<string, StoredTweet>()
-  const users = new Map<string, StoredUser>()
+  const tweets = new Map<string, TweetRecord>()
+  const users = new Map<string, UserRecord>()
   const perTag = new Map<string, number>()
   for (const tag of tags) {
     let nextToken: string | null = null
@@ -19,7 +19,7 @@ async function readAll(now: number) {
       for (const t of page.tweets) tweets.set(t.id, t)
       for (const u of page.users) users.set(u.id, u)
       perTag.set(tag, (perTag.get(tag) ?? 0) + page.tweets.length)
-      expect(page.withoutAuthor).toEqual([])
+      expect(page.skipped).toEqual([])
       nextToken = page.nextToken
     } while (nextToken !== null)
   }

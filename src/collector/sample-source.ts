@@ -48,7 +48,8 @@ export function createSampleSource(file = SAMPLE_FILE, now = Date.now()): Search
   return {
     name: 'sample',
     async search({ tag, sinceId, nextToken }: SearchRequest): Promise<SearchResponse> {
-      const pages = sample.pages[tag] ?? [EMPTY]
+      // Own properties only: a hashtag may be named like a member of Object.prototype (#constructor).
+      const pages = Object.hasOwn(sample.pages, tag) ? sample.pages[tag]! : [EMPTY]
       const index = nextToken === null ? 0 : pages.findIndex((_, i) => i > 0 && pages[i - 1]!.meta.next_token === nextToken)
       const page = index === -1 ? EMPTY : replay(pages[index]!, sinceId, shiftMs)
       return { body: page, rateLimit: null }

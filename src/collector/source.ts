@@ -25,7 +25,8 @@ export interface SearchResponse {
 
 export interface SearchSource {
   readonly name: 'twitter' | 'sample'
-  search(request: SearchRequest): Promise<SearchResponse>
+  /** One request; `signal` aborts it (and whatever it waits for) at once. */
+  search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse>
 }
 
 /** Why a request to the source failed, in the terms the collector acts on. */
@@ -42,6 +43,15 @@ export type SourceFailure =
   | { kind: 'transient' }
   /** The body is not JSON. */
   | { kind: 'malformed' }
+  /**
+   * Asking again would get the same answer, for every hashtag: an untrusted or mismatched TLS
+   * certificate, a redirect (not followed: the bearer token would go with it).
+   */
+  | { kind: 'misconfigured' }
+  /** The body was larger than TWITTER_API_MAX_RESPONSE_MB: this page cannot be read. */
+  | { kind: 'too_large' }
+  /** The run's signal aborted the request: the service is stopping, or the run ran out of time. */
+  | { kind: 'aborted' }
 
 export class SourceError extends Error {
   override name = 'SourceError'

@@ -1,6 +1,8 @@
 import { BUMP_VERSION, bumpVersion } from '../db/data-version'
 import type { Database, Row, Sql, Statement } from '../db/database'
-import type { ParsedPage, StoredTweet } from './page'
+import { LockLostError, stillHeld } from '../db/lock'
+import { advancesSinceId, type HashtagOutcome } from './outcome'
+import type { ParsedPage, SkippedTweet, TweetRecord } from './page'
 
 /**
  * The collector's SQL. A page is written in one transaction with multi-row statements — rows,
@@ -57,7 +59,7 @@ interface KeyRow extends Row {
 }
 
 interface NewRow {
-  tweet: StoredTweet
+  tweet: TweetRecord
   tag: string
 }
 
@@ -78,7 +80,7 @@ const insertTweets = (rows: NewRow[]): Statement => ({
 })
 
 /** Quarter hour of the day (0-95) of a UTC DATETIME literal 'YYYY-MM-DD hh:mm:ss.sss'. */
-export const quarterOf = (datetime: string): number =>
+const quarterOf = (datetime: string): number =>
   Number(datetime.slice(11, 13)) * 4 + Math.floor(Number(datetime.slice(14, 16)) / 15)
 
 /**
@@ -110,10 +112,21 @@ export type StoredUsers = Map<string, string>
 
 const signatureOf = (user: ParsedPage['users'][number]) => `${user.username}\u0000${user.name}\u0000${user.followersCount}`
 
+/** What storing a page did, and the tweets the database refused. */
+export interface StoredPage extends PageCounts {
+  refused: SkippedTweet[]
+}
+
 /**
  * Stores one page, its counts, the hashtag's progress and a new data version in one transaction.
  * Users already stored by this run with the same values are left out: prolific authors appear on
- * page after page, and the run is the only writer (it holds the collector lock).
+ * page after page, and the run is the only writer (it holds the collector lock). With `fence`, the
+ * lock's check runs in the transaction, and a page whose run lost the lock is rolled back.
+ *
+ * The page's records were checked against the columns before (page.ts); should the database still
+ * refuse one (a constraint or a setting of that server), the page is stored in halves, again and
+ * again, down to the tweet it refuses: one refused tweet costs that tweet and about 2·log2(page)
+ * transactions, never the page.
  */
 export async function storePage(
   db: Database,
@@ -121,14 +134,74 @@ export async function storePage(
   page: ParsedPage,
   resultCountSoFar: number,
   storedUsers: StoredUsers = new Map(),
+  fence?: Statement,
+): Promise<StoredPage> {
+  const store = (tweets: TweetRecord[]) => storeTweets(db, tag, subPage(page, tweets), resultCountSoFar, storedUsers, fence)
+  async function salvage(tweets: TweetRecord[]): Promise<StoredPage> {
+    try {
+      return { ...(await store(tweets)), refused: [] }
+    } catch (error) {
+      const refused = refusedValue(error)
+      if (refused === null) throw error
+      if (tweets.length === 1)
+        return { ...EMPTY_COUNTS, refused: [{ id: tweets[0]!.id, reason: 'refused_by_database', detail: refused }] }
+      const half = Math.ceil(tweets.length / 2)
+      const [first, second] = [await salvage(tweets.slice(0, half)), await salvage(tweets.slice(half))]
+      return {
+        newRows: first.newRows + second.newRows,
+        newTweets: first.newTweets + second.newTweets,
+        knownTweets: first.knownTweets + second.knownTweets,
+        users: first.users + second.users,
+        refused: [...first.refused, ...second.refused],
+      }
+    }
+  }
+  try {
+    return { ...(await store(page.tweets)), refused: [] }
+  } catch (error) {
+    if (refusedValue(error) === null || page.tweets.length === 0) throw error
+    return salvage(page.tweets)
+  }
+}
+
+const EMPTY_COUNTS: PageCounts = { newRows: 0, newTweets: 0, knownTweets: 0, users: 0 }
+
+/** The page narrowed to some of its tweets and their authors. */
+function subPage(page: ParsedPage, tweets: TweetRecord[]): ParsedPage {
+  if (tweets === page.tweets) return page
+  const authors = new Set(tweets.map((tweet) => tweet.authorId))
+  return { ...page, tweets, users: page.users.filter((user) => authors.has(user.id)) }
+}
+
+/**
+ * Errors the server gives for one value it will not store (SQLSTATE class 22: data exception; 23:
+ * integrity constraint, CHECK constraints included; and MySQL's HY000 for a string the column's
+ * character set cannot hold): the name of the error, for the log, or null for any other error.
+ */
+function refusedValue(error: unknown): string | null {
+  const { sqlState, errno, code } = error as { sqlState?: unknown; errno?: unknown; code?: unknown }
+  if (typeof sqlState !== 'string' || typeof errno !== 'number') return null
+  const refused = sqlState.startsWith('22') || sqlState.startsWith('23') || errno === 1366 || errno === 1300
+  return refused ? `${typeof code === 'string' ? code : 'error'} (${errno})` : null
+}
+
+async function storeTweets(
+  db: Database,
+  tag: string,
+  page: ParsedPage,
+  resultCountSoFar: number,
+  storedUsers: StoredUsers,
+  fence: Statement | undefined,
 ): Promise<PageCounts> {
   const changedUsers = page.users.filter((user) => storedUsers.get(user.id) !== signatureOf(user))
   const counts = await db.transaction(async (tx) => {
     const reads: Statement[] = [
+      ...(fence === undefined ? [] : [fence]),
       ...(changedUsers.length > 0 ? [upsertUsers({ ...page, users: changedUsers })] : []),
       ...(page.tweets.length > 0 ? [storedRows(page)] : []),
     ]
     const results = reads.length > 0 ? await tx.batch(reads) : []
+    if (fence !== undefined && !stillHeld(results[0])) throw new LockLostError('another session holds it now')
     const existing = (page.tweets.length > 0 ? results.at(-1) : []) as KeyRow[]
     const { rows, known } = newRowsOf(page, existing)
     await tx.batch(
@@ -154,11 +227,11 @@ export async function storePage(
 export async function finishHashtag(
   db: Database,
   tag: string,
-  outcome: string,
+  outcome: HashtagOutcome,
   resultCount: number,
   newestId: string | null,
 ): Promise<void> {
-  const success = outcome === 'ok' || outcome === 'truncated'
+  const success = advancesSinceId(outcome)
   await db.transaction(async (tx) => {
     await tx.run(
       `UPDATE hashtags
@@ -184,24 +257,4 @@ interface StateRow extends Row {
 export async function sinceIdOf(sql: Sql, tag: string): Promise<string | null> {
   const [row] = await sql.rows<StateRow>('SELECT newest_id FROM hashtags WHERE tag = ?', [tag])
   return row?.newest_id ?? null
-}
-
-/**
- * Rebuilds the counts from the rows, in one transaction: for data loaded in bulk (the seed script)
- * and for checking that the incremental counts are right.
- */
-export async function rebuildCounts(db: Database): Promise<void> {
-  const quarter = 'HOUR(t.created_at) * 4 + FLOOR(MINUTE(t.created_at) / 15)'
-  await db.transaction(async (tx) => {
-    await tx.run('DELETE FROM hashtag_counts')
-    // A tweet's first row is taken to be its row of the smallest hashtag: the totals over hashtags,
-    // which are all that first_seen is read for, are the same whichever row it is.
-    await tx.run(
-      `INSERT INTO hashtag_counts (hashtag, lang, quarter, tweets, first_seen)
-       SELECT t.hashtag, t.lang, ${quarter}, COUNT(*), SUM(t.hashtag = f.hashtag)
-         FROM tweets t JOIN (SELECT id, MIN(hashtag) AS hashtag FROM tweets GROUP BY id) AS f ON f.id = t.id
-        GROUP BY t.hashtag, t.lang, ${quarter}`,
-    )
-    await bumpVersion(tx)
-  })
 }

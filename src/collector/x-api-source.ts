@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import https from 'node:https'
 import tls from 'node:tls'
-import {
-  ApiPartialResponseError,
-  ApiRequestError,
-  ApiResponseError,
-  type ITwitterApiClientPlugin,
-  TwitterApi,
-} from 'twitter-api-v2'
+import { ApiPartialResponseError, ApiResponseError, type ITwitterApiClientPlugin, TwitterApi } from 'twitter-api-v2'
 import type { CollectorConfig } from '../config'
 import {
   type RateLimit,
@@ -19,9 +14,16 @@ import {
 } from './source'
 
 /**
- * Recent search through the twitter-api-v2 client, app-only bearer token. The client always speaks
- * HTTPS to api.x.com; TWITTER_API_BASE_URL and TWITTER_API_CA_FILE point it elsewhere (a mirror, a
- * proxy, a local test server) through its own extension points: an https.Agent and a plugin.
+ * Recent search through the twitter-api-v2 client, app-only bearer token: transport only. The client
+ * always speaks HTTPS to api.x.com; TWITTER_API_BASE_URL and TWITTER_API_CA_FILE point it elsewhere
+ * (a mirror, a proxy, a local test server) through its own extension points: an https.Agent and a
+ * plugin.
+ *
+ * The client's own `timeout` only fires on an idle socket, so a server that drips its body byte by
+ * byte would hold a request for ever, and it buffers whatever body arrives. Each request here has
+ * a total deadline (TWITTER_API_TIMEOUT, connecting to the last byte) and a byte cap
+ * (TWITTER_API_MAX_RESPONSE_MB), both enforced through the request's AbortSignal and the client's
+ * per-request event handler, and the run's signal aborts it too.
  */
 
 const TWEET_FIELDS = ['created_at', 'lang', 'author_id', 'entities'] as const
@@ -38,32 +40,142 @@ export const snowflakeTime = (id: string): number => Number((BigInt(id) >> 22n) 
 export const usableSinceId = (sinceId: string | null, now = Date.now()): string | null =>
   sinceId !== null && now - snowflakeTime(sinceId) < SINCE_ID_MAX_AGE_MS ? sinceId : null
 
-/** Retargets every request at `base` (scheme, host, port and path prefix) and bounds it in time. */
-function retarget(base: URL, timeoutMs: number): ITwitterApiClientPlugin {
+/** Longest piece of an upstream text (a problem title, a TLS error) put into our messages. */
+const MAX_QUOTED = 120
+
+const bounded = (text: string) => (text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
+
+/** How long a cut request may take to unwind inside the client before it is given up. */
+const ABANDON_AFTER_MS = 500
+
+/** What one request went through, as the client's event handler and our limits saw it. */
+interface Exchange {
+  readonly controller: AbortController
+  status: number | null
+  bytes: number
+  /** Why we cut the request short, when we did. */
+  cut?: 'deadline' | 'too_large' | 'aborted' | 'encoded'
+  /** The transport's own error (TLS, DNS, connection refused, reset). */
+  transportError?: { code?: string; message?: string }
+}
+
+/** Retargets every request at `base` (scheme, host, port and path prefix) and wires the exchange's limits in. */
+function transportPlugin(base: URL, current: () => Exchange, maxBytes: number): ITwitterApiClientPlugin {
   const prefix = base.pathname.replace(/\/$/, '')
   return {
+    onBeforeRequestConfig({ params }) {
+      const exchange = current()
+      params.requestEventDebugHandler = (event: string, data?: unknown) => {
+        if (event === 'request-error') exchange.transportError = (data as { requestError?: Error }).requestError ?? {}
+        if (event === 'response') watchResponse((data as { res: IncomingMessage }).res, exchange, maxBytes)
+      }
+    },
     onBeforeRequest({ computedParams, requestOptions }) {
       // The `url` handed to plugins is a copy; computedParams.url is the one the request uses.
       const url = computedParams.url
       url.protocol = base.protocol
       url.hostname = base.hostname
       url.port = base.port
-      if (prefix !== '' && !url.pathname.startsWith(`${prefix}/`)) url.pathname = prefix + url.pathname
-      requestOptions.timeout = timeoutMs
+      if (prefix !== '' && !url.pathname.startsWith(`${prefix}/`))
+        url.pathname = prefix + url.pathname
+        // The options are spread into https.request, which aborts the request and its body on this signal.
+      ;(requestOptions as { signal?: AbortSignal }).signal = current().controller.signal
     },
   }
 }
 
+function watchResponse(res: IncomingMessage, exchange: Exchange, maxBytes: number) {
+  exchange.status = res.statusCode ?? null
+  const cut = (why: NonNullable<Exchange['cut']>) => {
+    exchange.cut ??= why
+    exchange.controller.abort()
+  }
+  // Compression is off (see createXApiSource): an encoded body is one we did not ask for, and
+  // decoding it would multiply what the byte cap bounds.
+  const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase()
+  if (encoding !== 'identity') return cut('encoded')
+  if (Number(res.headers['content-length']) > maxBytes) return cut('too_large')
+  res.on('data', (chunk: Uint8Array) => {
+    exchange.bytes += chunk.byteLength
+    if (exchange.bytes > maxBytes) cut('too_large')
+  })
+}
+
 const problemTitle = (data: unknown): string => {
-  const body = (data ?? {}) as { title?: unknown; detail?: unknown; reason?: unknown; type?: unknown }
-  return [body.title, body.reason ?? body.detail].filter((part) => typeof part === 'string').join(': ')
+  if (typeof data !== 'object' || data === null) return ''
+  const body = data as { title?: unknown; detail?: unknown; reason?: unknown }
+  const parts = [body.title, body.reason ?? body.detail].filter((part): part is string => typeof part === 'string')
+  return bounded(parts.join(': '))
+}
+
+const RATE_LIMIT_FIELDS = ['limit', 'remaining', 'reset'] as const
+
+/** The rate-limit headers when all three are finite numbers; anything else counts as absent. */
+const rateLimitOf = (value: unknown): RateLimit | null => {
+  if (typeof value !== 'object' || value === null) return null
+  const fields = value as Record<(typeof RATE_LIMIT_FIELDS)[number], unknown>
+  return RATE_LIMIT_FIELDS.every((field) => typeof fields[field] === 'number' && Number.isFinite(fields[field]))
+    ? { limit: fields.limit as number, remaining: fields.remaining as number, reset: fields.reset as number }
+    : null
+}
+
+/** A response the client accepted as a success (any status below 400) but that is not one. */
+function unexpectedStatus(status: number | null): SourceError | null {
+  if (status === null || (status >= 200 && status < 300)) return null
+  if (status >= 300 && status < 400)
+    return new SourceError(
+      `the X API answered ${status}, a redirect: not followed (the bearer token would go with it); check TWITTER_API_BASE_URL`,
+      { kind: 'misconfigured' },
+      status,
+    )
+  return new SourceError(`the X API answered ${status}, not a search result`, { kind: 'transient' }, status)
+}
+
+/** TLS failures of the handshake, by the codes Node and Bun give them. */
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/
+
+function transportFailure(exchange: Exchange, timeoutMs: number, maxBytes: number): SourceError {
+  const status = exchange.status
+  switch (exchange.cut) {
+    case 'deadline':
+      return new SourceError(
+        `the X API did not send its whole answer within TWITTER_API_TIMEOUT (${timeoutMs} ms)`,
+        { kind: 'transient' },
+        status,
+      )
+    case 'too_large':
+      return new SourceError(
+        `the X API answer exceeded TWITTER_API_MAX_RESPONSE_MB (${maxBytes / 1024 / 1024} MiB); the page was not read`,
+        { kind: 'too_large' },
+        status,
+      )
+    case 'encoded':
+      return new SourceError('the X API sent a compressed body that was not asked for', { kind: 'malformed' }, status)
+    case 'aborted':
+      return new SourceError('the request was stopped: the collection is ending', { kind: 'aborted' }, status)
+  }
+  const code = exchange.transportError?.code ?? ''
+  if (TLS_CODE.test(code)) {
+    return new SourceError(
+      `the X API's TLS certificate was refused (${bounded(code)}): check TWITTER_API_BASE_URL, or TWITTER_API_CA_FILE for a private CA`,
+      { kind: 'misconfigured' },
+      null,
+    )
+  }
+  const detail = code || bounded(exchange.transportError?.message ?? '') || 'the connection closed'
+  return new SourceError(
+    status === null ? `the X API could not be reached (${detail})` : `the X API answer was cut off (${detail})`,
+    { kind: 'transient' },
+    status,
+  )
 }
 
 /** Classifies what the client threw. Problem `type` URLs vary between api.twitter.com and api.x.com: titles are matched. */
-export function classify(error: unknown): SourceError {
+function classify(error: unknown, exchange: Exchange, timeoutMs: number, maxBytes: number): SourceError {
+  if (exchange.cut !== undefined) return transportFailure(exchange, timeoutMs, maxBytes)
   if (error instanceof ApiResponseError) {
     const status = error.code
-    const rateLimit = (error.rateLimit as RateLimit | undefined) ?? null
+    const rateLimit = rateLimitOf(error.rateLimit)
     const title = problemTitle(error.data)
     const failure: SourceFailure =
       status === 429
@@ -73,7 +185,7 @@ export function classify(error: unknown): SourceError {
         : status === 401 || status === 403
           ? { kind: 'unauthorized' }
           : status === 400
-            ? { kind: 'bad_request', sinceId: JSON.stringify(error.data ?? '').includes('since_id') }
+            ? { kind: 'bad_request', sinceId: /since_id/.test(JSON.stringify(error.data ?? '').slice(0, 10_000)) }
             : status >= 500 || status === 408
               ? { kind: 'transient' }
               : { kind: 'bad_request', sinceId: false }
@@ -85,53 +197,82 @@ export function classify(error: unknown): SourceError {
           : `the X API answered ${status}${title === '' ? '' : ` (${title})`}`
     return new SourceError(explanation, failure, status, rateLimit)
   }
-  if (error instanceof ApiPartialResponseError) {
-    const parse = error.responseError instanceof SyntaxError
-    return new SourceError(
-      parse ? 'the X API sent a body that is not JSON' : 'the X API response was cut off',
-      parse ? { kind: 'malformed' } : { kind: 'transient' },
-      error.response?.statusCode ?? null,
+  if (error instanceof ApiPartialResponseError && error.responseError instanceof SyntaxError) {
+    return (
+      unexpectedStatus(exchange.status) ??
+      new SourceError('the X API sent a body that is not JSON', { kind: 'malformed' }, exchange.status)
     )
   }
-  if (error instanceof ApiRequestError) {
-    // requestError is absent when the client gave up on its own (a timeout).
-    const cause = (error.requestError as Error | undefined)?.message ?? error.message
-    return new SourceError(`the X API could not be reached: ${cause}`, { kind: 'transient' }, null)
-  }
-  return new SourceError(`the X API request failed: ${(error as Error).message}`, { kind: 'transient' }, null)
+  return transportFailure(exchange, timeoutMs, maxBytes)
 }
 
 export function createXApiSource(config: CollectorConfig): SearchSource {
-  const { bearerToken, baseUrl, caFile, timeoutMs } = config.twitter
+  const { bearerToken, baseUrl, caFile, timeoutMs, maxResponseBytes } = config.twitter
   if (bearerToken === undefined) throw new Error('the X API source needs TWITTER_BEARER_TOKEN')
   const agent = new https.Agent({
     keepAlive: true,
     // `ca` replaces the default trust store: keep the public roots and add the extra one.
     ...(caFile === undefined ? {} : { ca: [...tls.rootCertificates, readFileSync(caFile, 'utf8')] }),
   })
-  const client = new TwitterApi(bearerToken, { httpAgent: agent, plugins: [retarget(baseUrl, timeoutMs)] }).readOnly
+  // The plugin's hooks run for the request in flight; requests go one at a time (see `queue`).
+  let exchange: Exchange = { controller: new AbortController(), status: null, bytes: 0 }
+  const client = new TwitterApi(bearerToken, {
+    httpAgent: agent,
+    plugins: [transportPlugin(baseUrl, () => exchange, maxResponseBytes)],
+    // Identity: the byte cap then bounds what is held, not what a compressed body would expand to.
+    compression: 'identity',
+  }).readOnly
   const suffix = config.querySuffix === '' ? '' : ` ${config.querySuffix}`
+  let queue: Promise<unknown> = Promise.resolve()
+
+  async function searchOnce({ tag, sinceId, nextToken }: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
+    const current: Exchange = { controller: new AbortController(), status: null, bytes: 0 }
+    exchange = current
+    const cut = (why: 'deadline' | 'aborted') => {
+      current.cut ??= why
+      current.controller.abort()
+    }
+    const deadline = setTimeout(() => cut('deadline'), timeoutMs)
+    const onAbort = () => cut('aborted')
+    if (signal?.aborted) onAbort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    // Once cut, the request is given up a moment later even if the client never settles.
+    let abandon: ReturnType<typeof setTimeout> | undefined
+    const abandoned = new Promise<never>((_, reject) => {
+      current.controller.signal.addEventListener('abort', () => {
+        abandon = setTimeout(() => reject(new Error('abandoned')), ABANDON_AFTER_MS)
+      })
+    })
+    try {
+      const searching = client.v2.search(`#${tag}${suffix}`, {
+        max_results: 100,
+        expansions: ['author_id'],
+        'tweet.fields': [...TWEET_FIELDS],
+        'user.fields': [...USER_FIELDS],
+        ...(usableSinceId(sinceId) === null ? {} : { since_id: sinceId! }),
+        ...(nextToken === null ? {} : { next_token: nextToken }),
+      })
+      searching.catch(() => {})
+      const paginator = await Promise.race([searching, abandoned])
+      const unexpected = unexpectedStatus(current.status)
+      if (unexpected !== null) throw unexpected
+      return { body: paginator.data, rateLimit: rateLimitOf(paginator.rateLimit) }
+    } catch (error) {
+      if (error instanceof SourceError) throw error
+      throw classify(error, current, timeoutMs, maxResponseBytes)
+    } finally {
+      clearTimeout(deadline)
+      clearTimeout(abandon)
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
 
   return {
     name: 'twitter',
-    async search({ tag, sinceId, nextToken }: SearchRequest): Promise<SearchResponse> {
-      try {
-        const paginator = await client.v2.search(`#${tag}${suffix}`, {
-          max_results: 100,
-          expansions: ['author_id'],
-          'tweet.fields': [...TWEET_FIELDS],
-          'user.fields': [...USER_FIELDS],
-          ...(usableSinceId(sinceId) === null ? {} : { since_id: sinceId! }),
-          ...(nextToken === null ? {} : { next_token: nextToken }),
-        })
-        const rateLimit = paginator.rateLimit as Partial<RateLimit>
-        return {
-          body: paginator.data,
-          rateLimit: typeof rateLimit.remaining === 'number' ? (rateLimit as RateLimit) : null,
-        }
-      } catch (error) {
-        throw classify(error)
-      }
+    search(request, signal) {
+      const result = queue.then(() => searchOnce(request, signal))
+      queue = result.catch(() => {})
+      return result
     },
   }
 }

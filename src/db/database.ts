@@ -98,6 +98,7 @@ const stoppedByServer = (error: unknown): boolean => STOPPED_BY_SERVER.has((erro
 
 const asUnavailable = (error: unknown): unknown => {
   if (error instanceof HttpProblem) return error
+  if (error instanceof UnsafeSessionError) return new DatabaseUnavailableError('unsafe sql_mode', error)
   const code = (error as { code?: unknown }).code
   const fatal = (error as { fatal?: unknown }).fatal === true
   if (stoppedByServer(error)) return new DatabaseUnavailableError('statement stopped by the server', error)
@@ -183,6 +184,99 @@ export const connectionOptions = (config: MysqlConfig) => ({
   connectTimeout: config.connectTimeoutMs,
 })
 
+/**
+ * The SQL mode every session of ours runs in, whatever the server's default. mysql2 escapes values
+ * on the client with backslashes (text protocol, statement batches): a server whose sql_mode has
+ * NO_BACKSLASH_ESCAPES would read `\'` in a tweet as the end of a string and run the rest as SQL, and
+ * ANSI_QUOTES would turn "…" into identifiers. Strict mode makes a value that does not fit an error
+ * instead of a silent truncation. MySQL 8.4's default minus ONLY_FULL_GROUP_BY, which MariaDB lacks.
+ */
+export const SESSION_SQL_MODE =
+  'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'
+
+/** Modes under which client-side escaping or our quoting would change meaning. */
+const UNSAFE_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES']
+
+/** The part of a mysql2 connection (promise or callback API) that session setup needs. */
+interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>
+}
+
+/**
+ * Sets the session's SQL mode and time zone, then reads them back: a proxy or an init_connect that
+ * rewrites session variables would otherwise leave us escaping for a mode the server does not use.
+ * Throws (and the caller drops the connection) when the mode did not take.
+ */
+export async function prepareSession(connection: Queryable, statementTimeoutMs?: number): Promise<void> {
+  await connection.query("SET SESSION sql_mode = ?, time_zone = '+00:00'", [SESSION_SQL_MODE])
+  const [rows] = (await connection.query('SELECT @@SESSION.sql_mode AS mode')) as [{ mode: string }[]]
+  const modes = String(rows[0]?.mode ?? '').split(',')
+  const unsafe = UNSAFE_MODES.filter((mode) => modes.includes(mode))
+  if (unsafe.length > 0) throw new UnsafeSessionError(unsafe)
+  if (statementTimeoutMs !== undefined) await limitStatementTime(connection, statementTimeoutMs)
+}
+
+/** The server kept a session mode under which values escaped by the client would change meaning. */
+export class UnsafeSessionError extends Error {
+  override name = 'UnsafeSessionError'
+  constructor(readonly modes: string[]) {
+    super(`the server keeps sql_mode ${modes.join(', ')} on our sessions; refusing to send values through it`)
+  }
+}
+
+/**
+ * MariaDB's max_statement_time (seconds, any statement), else MySQL's max_execution_time (ms,
+ * SELECTs only). 1193 (unknown system variable) tells the two apart.
+ */
+async function limitStatementTime(connection: Queryable, ms: number): Promise<void> {
+  try {
+    await connection.query(`SET SESSION max_statement_time = ${ms / 1000}`)
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== 1193) throw error
+    await connection.query(`SET SESSION max_execution_time = ${Math.round(ms)}`)
+  }
+}
+
+/**
+ * A connection of its own (not pooled), prepared like the pool's: for the named locks, which belong
+ * to one connection, and for the schema files, which hold several statements.
+ */
+export async function openConnection(
+  config: MysqlConfig,
+  options: { database?: boolean; multipleStatements?: boolean } = {},
+): Promise<mysql.Connection> {
+  const connection = await mysql
+    .createConnection({
+      ...connectionOptions(config),
+      ...(options.database === false ? {} : { database: config.database }),
+      multipleStatements: options.multipleStatements === true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      timezone: 'Z',
+    })
+    .catch((error: unknown) => {
+      throw asUnavailable(error)
+    })
+  try {
+    await prepareSession(connection)
+    return connection
+  } catch (error) {
+    connection.destroy()
+    throw asUnavailable(error)
+  }
+}
+
+/** Ends a server session by its id (KILL needs no privilege for the account's own sessions). */
+async function killSession(config: MysqlConfig, threadId: number): Promise<void> {
+  const killer = await openConnection(config, { database: false })
+  try {
+    await killer.query({ sql: 'KILL ?', timeout: config.queryTimeoutMs }, [threadId])
+  } finally {
+    killer.destroy()
+  }
+}
+
 export interface DatabaseOptions {
   /**
    * Allow several statements per query, for TransactionSql.batch: the collector's pool sets it, to
@@ -195,18 +289,6 @@ export interface DatabaseOptions {
    * it to MYSQL_QUERY_TIMEOUT; the collector's pool does not (a large page may take longer).
    */
   statementTimeoutMs?: number
-}
-
-/** MariaDB's max_statement_time (seconds, any statement), else MySQL's max_execution_time (ms, SELECTs). */
-function limitStatementTime(
-  connection: { query(sql: string, done: (error: { errno?: number } | null) => void): unknown },
-  ms: number,
-) {
-  connection.query(`SET SESSION max_statement_time = ${ms / 1000}`, (error) => {
-    // 1193: unknown system variable — a MySQL server. Other failures leave the session unbounded,
-    // as without the option; every statement keeps its client-side deadline anyway.
-    if (error?.errno === 1193) connection.query(`SET SESSION max_execution_time = ${Math.round(ms)}`, () => {})
-  })
 }
 
 export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {}): Database {
@@ -227,15 +309,25 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
     multipleStatements: options.batches === true,
   })
   const raw = pool.pool
-  const statementTimeoutMs = options.statementTimeoutMs
-  // New connections run this before anything else: a connection runs its statements in order.
-  if (statementTimeoutMs !== undefined) raw.on('connection', (connection) => limitStatementTime(connection, statementTimeoutMs))
+  /** Pool connections (mysql2's own objects, which outlive the wrappers handed out) already prepared. */
+  const prepared = new WeakSet<object>()
 
   /** Borrows a connection within the deadline; a connection that arrives after it goes straight back. */
-  const acquire = async (deadlineMs: number): Promise<PoolConnection> =>
-    withDeadline(pool.getConnection(), deadlineMs, (late) => late.release()).catch((error: unknown) => {
+  const acquire = async (deadlineMs: number): Promise<PoolConnection> => {
+    const connection = await withDeadline(pool.getConnection(), deadlineMs, (late) => late.release()).catch((error: unknown) => {
       throw asUnavailable(error)
     })
+    const core = connection.connection as unknown as object
+    if (prepared.has(core)) return connection
+    try {
+      await withDeadline(prepareSession(connection, options.statementTimeoutMs), deadlineMs)
+      prepared.add(core)
+      return connection
+    } catch (error) {
+      connection.destroy()
+      throw asUnavailable(error)
+    }
+  }
 
   const withConnection = async <T>(work: (connection: PoolConnection, remainingMs: number) => Promise<T>): Promise<T> => {
     const started = performance.now()
@@ -270,10 +362,14 @@ export function createDatabase(config: MysqlConfig, options: DatabaseOptions = {
           return result
         } catch (error) {
           // A connection that lost its link or timed out cannot roll back (the command would queue
-          // behind the stuck one forever); it is destroyed instead, and the server rolls back when
-          // it sees the connection close.
+          // behind the stuck one forever); it is destroyed instead. The server rolls back when it
+          // sees the connection close, but it only looks when it next writes to it: a statement
+          // still waiting on a lock there would go on and could commit after we reported failure.
+          // So a timed-out transaction is also killed by its id, from a connection of its own.
           if (state.begun && !(asUnavailable(error) instanceof DatabaseUnavailableError)) {
             await withDeadline(connection.rollback(), config.queryTimeoutMs).catch(() => {})
+          } else if (state.begun && (error as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+            await killSession(config, connection.threadId).catch(() => {})
           }
           throw error
         }

@@ -1,28 +1,102 @@
-import mysql from 'mysql2/promise'
+import type { RowDataPacket } from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import { connectionOptions } from './database'
+import { openConnection, type Statement, withDeadline } from './database'
 
 /**
  * A MySQL named lock (GET_LOCK) held on a connection of its own for as long as `work` runs. Named
  * locks belong to a connection, so a pooled one would be handed back with the lock still held; and
  * if this process dies, the server drops the connection and frees the lock by itself.
+ *
+ * The flip side: when the server closes that connection (wait_timeout on an idle session, a
+ * failover, KILL), the lock is gone and another process may take it while `work` still runs. So the
+ * holder is told: a heartbeat keeps the session busy and checks that the lock is still its own,
+ * aborting `hold.signal` when not; and writers check `holds` inside their own transactions, so a
+ * write that would race another holder is rolled back instead of committed.
  */
+
+export interface LockHold {
+  /** Aborted, with a LockLostError as its reason, once the lock is no longer held. */
+  readonly signal: AbortSignal
+  /**
+   * A SELECT answering one row with `held` = 1 while this process holds the lock: writers run it in
+   * their transaction and roll back when it answers otherwise (see `stillHeld`).
+   */
+  readonly fence: Statement
+}
+
+/** The lock is no longer this process's: its connection closed, or another session took it. */
+export class LockLostError extends Error {
+  override name = 'LockLostError'
+  constructor(cause: string) {
+    super(`the collector lock was lost (${cause}); stopping so that two collectors never write at once`)
+  }
+}
+
+/** The heartbeat's bounds: often enough for any wait_timeout, never busier than this. */
+const MIN_HEARTBEAT_MS = 200
+const MAX_HEARTBEAT_MS = 5_000
+
+interface HolderRow extends RowDataPacket {
+  holder: string | null
+  me: string
+}
+
 export async function withNamedLock<T>(
   config: MysqlConfig,
   name: string,
-  work: () => Promise<T>,
+  work: (hold: LockHold) => Promise<T>,
 ): Promise<{ acquired: true; result: T } | { acquired: false }> {
-  const connection = await mysql.createConnection({ ...connectionOptions(config), database: config.database })
+  const connection = await openConnection(config)
+  const lost = new AbortController()
+  const lose = (cause: string) => {
+    if (!lost.signal.aborted) lost.abort(new LockLostError(cause))
+  }
+  // A connection closed by the server emits 'error' when no statement is waiting on it.
+  connection.on('error', (error: { code?: string }) => lose(error.code ?? 'connection error'))
+  let heartbeat: ReturnType<typeof setInterval> | undefined
   try {
     // Timeout 0: a lock held elsewhere means another process is doing the work; do not queue behind it.
-    const [[row]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [name])
-    if (row?.got !== 1) return { acquired: false }
+    const [[row]] = await connection.query<RowDataPacket[]>(
+      'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS me, @@SESSION.wait_timeout AS idle',
+      [name],
+    )
+    if (Number(row?.got) !== 1) return { acquired: false }
+    const me = String(row!.me)
+    // A quarter of the idle timeout: the session never idles long enough for the server to close it.
+    const everyMs = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, (Number(row!.idle) * 1000) / 4))
+    let beating = false
+    heartbeat = setInterval(() => {
+      if (beating || lost.signal.aborted) return
+      beating = true
+      connection
+        .query<HolderRow[]>({ sql: 'SELECT IS_USED_LOCK(?) AS holder, CONNECTION_ID() AS me', timeout: everyMs * 2 }, [name])
+        .then(
+          ([[check]]) => {
+            if (String(check?.holder) !== me) lose('another session holds it now')
+          },
+          (error: { code?: string }) => lose(error.code ?? 'heartbeat failed'),
+        )
+        .finally(() => {
+          beating = false
+        })
+    }, everyMs)
+    const hold: LockHold = {
+      signal: lost.signal,
+      fence: { sql: 'SELECT IS_USED_LOCK(?) = ? AS held', params: [name, me] },
+    }
     try {
-      return { acquired: true, result: await work() }
+      return { acquired: true, result: await work(hold) }
     } finally {
-      await connection.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => {})
+      clearInterval(heartbeat)
+      if (!lost.signal.aborted) await connection.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => {})
     }
   } finally {
-    await connection.end().catch(() => connection.destroy())
+    clearInterval(heartbeat)
+    // A connection the server already closed cannot say goodbye: ending it could wait forever.
+    if (lost.signal.aborted) connection.destroy()
+    else await withDeadline(connection.end(), config.connectTimeoutMs).catch(() => connection.destroy())
   }
 }
+
+/** What a fence statement answered: true while the lock is still held. */
+export const stillHeld = (rows: unknown): boolean => Number((rows as { held?: unknown }[])[0]?.held) === 1

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import mysql from 'mysql2/promise'
+import type mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import { connectionOptions, type Sql } from './database'
+import { COMPARE_COUNTS, type CountsRow, countsDisagree, REBUILD_COUNTS } from './counts'
+import { openConnection, type Sql } from './database'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container
@@ -30,10 +31,13 @@ export const tablesOf = (files: SqlFile[]): string[] =>
 
 const LOCK_WAIT_SECONDS = 30
 
-export async function applySchema(config: MysqlConfig, files = readSqlFiles()): Promise<void> {
+/**
+ * @param onRebuild told when the counts disagreed with the rows and are being rebuilt (see db/counts.ts).
+ */
+export async function applySchema(config: MysqlConfig, files = readSqlFiles(), onRebuild?: () => void): Promise<void> {
   // A connection of its own: the schema files hold several statements, and the pool must never
   // accept more than one per call.
-  const connection = await mysql.createConnection({ ...connectionOptions(config), multipleStatements: true })
+  const connection = await openConnection(config, { database: false, multipleStatements: true })
   const lock = `twitter_hashtags.schema.${config.database}`
   try {
     const [[acquired]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lock, LOCK_WAIT_SECONDS])
@@ -55,6 +59,11 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles()): 
       } catch (error) {
         throw new Error(`applying sql/${file.name} failed: ${(error as Error).message}`, { cause: error })
       }
+    }
+    const [counts] = await connection.query<CountsRow[]>(COMPARE_COUNTS)
+    if (countsDisagree(counts)) {
+      onRebuild?.()
+      await connection.query(['START TRANSACTION', ...REBUILD_COUNTS, 'COMMIT'].join(';\n'))
     }
   } finally {
     await connection.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {})

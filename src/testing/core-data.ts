@@ -1,4 +1,4 @@
-import { rebuildCounts } from '../collector/store'
+import { rebuildCounts } from '../db/counts'
 import type { TestDatabase } from './database'
 import { type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, insertUsers } from './fixtures'
 

@@ -1,4 +1,5 @@
 import type mysql from 'mysql2/promise'
+import { BUMP_VERSION } from '../db/data-version'
 import { FRESHNESS_MS } from '../shared/response-cache'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
@@ -26,7 +27,7 @@ const mysqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
  * commit wait every writer owes): only then may it count on every answer showing it.
  */
 export async function bumpVersion(admin: mysql.Connection): Promise<void> {
-  await admin.query('UPDATE data_version SET version = version + 1 WHERE id = 1')
+  await admin.query(BUMP_VERSION)
   await Bun.sleep(FRESHNESS_MS)
 }
 

@@ -13,6 +13,7 @@ import { type PeerLookup, requestLog } from './observability/request-log'
 import { corsPolicy } from './shared/cors'
 import { errorHandler, notFound } from './shared/errors'
 import { queryLengthLimit } from './shared/query'
+import { routable } from './shared/request-url'
 import type { ResponseCache } from './shared/response-cache'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './shared/swagger-assets'
 
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps) {
   let server: PeerLookup | null = null
   const { cache } = deps
   const app = new Elysia({ name: 'twitter-hashtags' })
+    // Before Elysia reads the path of any request (Bun's native routes included): see routable.
+    .wrap((handle) => (request: Request) => handle(routable(request)))
     // Plugins that must see every route come first, scoped global, in this order: request ids and
     // the access log, then errors, then metrics (see errorHandler).
     .use(requestLog(deps.logger, () => server))

@@ -2,6 +2,7 @@ import { ecsFormat } from '@elastic/ecs-pino-format'
 import pino, { type Logger } from 'pino'
 import { prettyFactory } from 'pino-pretty'
 import pkg from '../../package.json'
+import { createLogValues, type LogValues } from './log-values'
 import { bufferedStdout } from './stdout-buffer'
 
 export type { Logger }
@@ -16,26 +17,12 @@ export interface LoggerOptions {
   environment?: string
   /** JSON lines (for machines), or pretty ones (for people). */
   format?: 'json' | 'pretty'
-  /** Values that must never appear in a log line: replaced wherever they occur. */
-  secrets?: string[]
+  /** Masking and bounds of what is logged; when absent, bounds only (no secrets). */
+  values?: LogValues
   /** Where lines go; stdout when absent (in synchronous batches: see stdout-buffer.ts). */
   destination?: LogTarget
   /** More targets for the same JSON lines (the Logstash shipper). */
   extraTargets?: LogTarget[]
-}
-
-const MASK = '[REDACTED]'
-const MIN_SECRET_LENGTH = 3
-
-/** Replaces every occurrence of each secret, raw or JSON-escaped, in a line. */
-export function redactor(secrets: string[]): (line: string) => string {
-  const forms = [
-    ...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])),
-  ]
-    // Longest first, so that a secret containing another is masked whole.
-    .sort((a, b) => b.length - a.length)
-  if (forms.length === 0) return (line) => line
-  return (line) => forms.reduce((text, secret) => (text.includes(secret) ? text.replaceAll(secret, MASK) : text), line)
 }
 
 /** Fields every line carries and a person reading them does not need. */
@@ -64,29 +51,34 @@ const prettyEcs = () =>
 
 /**
  * ECS JSON lines, written from the main thread (no pino transports: their worker threads are
- * unreliable on Bun). Every line is redacted once, then handed to stdout (JSON or pretty) and to the
- * extra targets.
+ * unreliable on Bun), handed to stdout (JSON or pretty) and to the extra targets. What a line holds
+ * is made safe before pino writes it (log-values.ts): the fields after the ECS formatter has turned
+ * `err` into `error.*` (pino's `formatters.log`), and the message, through pino's serializer of the
+ * message key — which sees the message once interpolated, so no secret is assembled from parts.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const redact = redactor(options.secrets ?? [])
+  const values = options.values ?? createLogValues([])
   const stdout = options.destination ?? bufferedStdout()
   const prettify = options.format === 'pretty' ? prettyEcs() : null
   const targets = options.extraTargets ?? []
   const fanout: LogTarget = {
     write(line) {
-      const clean = redact(line)
-      stdout.write(prettify === null ? clean : prettify(clean))
-      for (const target of targets) target.write(clean)
+      stdout.write(prettify === null ? line : prettify(line))
+      for (const target of targets) target.write(line)
     },
   }
+  const ecs = ecsFormat({
+    apmIntegration: false,
+    serviceName: pkg.name,
+    serviceVersion: pkg.version,
+    serviceEnvironment: options.environment ?? 'development',
+  })
+  const ecsLog = ecs.formatters!.log!
   return pino(
     {
-      ...ecsFormat({
-        apmIntegration: false,
-        serviceName: pkg.name,
-        serviceVersion: pkg.version,
-        serviceEnvironment: options.environment ?? 'development',
-      }),
+      ...ecs,
+      formatters: { ...ecs.formatters, log: (object) => values.value(ecsLog(object)) as Record<string, unknown> },
+      serializers: { [ecs.messageKey ?? 'msg']: (message: unknown) => values.value(message) },
       level: options.level ?? 'info',
     },
     fanout,

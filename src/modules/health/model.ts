@@ -5,12 +5,16 @@ export const Liveness = t.Object(
   { description: 'The process is alive.' },
 )
 
-const Check = t.Union([t.Literal('up'), t.Literal('down'), t.Literal('present'), t.Literal('missing'), t.Literal('unknown')])
+const Check = t.Union(
+  [t.Literal('up'), t.Literal('down'), t.Literal('denied'), t.Literal('present'), t.Literal('missing'), t.Literal('unknown')],
+  { description: "denied: the database refused the service's user (a missing privilege, a wrong password)." },
+)
 
 export const Readiness = t.Object(
   {
     status: t.Union([t.Literal('ready'), t.Literal('not_ready')], {
-      description: 'ready when the database answers and the schema is present, and the process is not shutting down.',
+      description:
+        "ready when the database answers, every table of the schema is there and readable by the service's user, and the process is not shutting down.",
     }),
     checks: t.Object({
       database: Check,

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
-import { type CollectorConfig, loadConfig } from '../config'
+import type { CollectorConfig } from '../config'
 import { rebuildCounts } from '../db/counts'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog } from '../testing/app'
+import { collectorConfigFor, collectorHarness } from '../testing/collector'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { type FakeUser, FakeXApi, snowflakeAt } from '../testing/fake-x-api'
 import { createCollector } from '.'
@@ -27,34 +28,11 @@ const alice: FakeUser = { id: '1999999999999999999', username: 'alice', name: 'A
 const bob: FakeUser = { id: '200', username: 'bob', name: 'Bob', followers_count: 80 }
 
 function collectorConfig(overrides: Partial<CollectorConfig> = {}): CollectorConfig {
-  const config = loadConfig({
-    TWITTER_BEARER_TOKEN: fake.token,
-    TWITTER_API_BASE_URL: fake.baseUrl,
-    TWITTER_API_CA_FILE: fake.caFile,
-    HASHTAGS: 'devops,sre,logmonitoring',
-    COLLECT_MAX_WAIT: '5s',
-    COLLECT_RETRIES: '3',
-  }).collector
-  return { ...config, ...overrides }
+  return { ...collectorConfigFor(fake), ...overrides }
 }
 
 /** The real collector with the real twitter-api-v2 client, pointed at the fake API. */
-function harness(overrides: Partial<CollectorConfig> = {}) {
-  const log = new CapturedLog()
-  const registry = new Registry()
-  const config = collectorConfig(overrides)
-  const pages: string[] = []
-  const collector = createCollector({
-    db: database.writer,
-    config,
-    logger: createLogger({ destination: log, level: 'debug' }),
-    metrics: createCollectorMetrics(registry),
-    source: createXApiSource(config),
-    onPage: (p) => pages.push(`${p.tag}:${p.page}`),
-    random: () => 0.5,
-  })
-  return { collector, log, registry, pages }
-}
+const harness = (overrides: Partial<CollectorConfig> = {}) => collectorHarness(database.writer, collectorConfig(overrides))
 
 /** Every stored row, minus what describes the last run (its time, outcome and result count). */
 async function snapshot() {

@@ -210,7 +210,11 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
   const { bearerToken, baseUrl, caFile, timeoutMs, maxResponseBytes } = config.twitter
   if (bearerToken === undefined) throw new Error('the X API source needs TWITTER_BEARER_TOKEN')
   const agent = new https.Agent({
-    keepAlive: true,
+    // No keep-alive: the client's per-request event handler (our deadline and byte cap need it) adds
+    // listeners to the request's socket and never removes them, so a socket reused for every request
+    // of a long-running service would gather them without bound. A TLS handshake per page is cheap
+    // next to the API's rate limits.
+    keepAlive: false,
     // `ca` replaces the default trust store: keep the public roots and add the extra one.
     ...(caFile === undefined ? {} : { ca: [...tls.rootCertificates, readFileSync(caFile, 'utf8')] }),
   })

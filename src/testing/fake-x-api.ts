@@ -50,6 +50,8 @@ export interface Fault {
   delayMs?: number
   /** Changes a normal page instead of replacing it. */
   transform?: (page: Record<string, any>) => Record<string, any>
+  /** The whole answer, as is (no rate-limit headers, no accounting): streamed, stalled, redirected… */
+  respond?: () => Response
 }
 
 const SNOWFLAKE_EPOCH = 1288834974657n
@@ -205,6 +207,7 @@ export class FakeXApi {
     )
     const fault = faultIndex === -1 ? undefined : this.faults.splice(faultIndex, 1)[0]!
     if (fault?.delayMs !== undefined) await Bun.sleep(fault.delayMs)
+    if (fault?.respond !== undefined) return fault.respond()
 
     // Rate limiting, as the API does it: a spent window answers 429 until its reset.
     const now = Math.floor(Date.now() / 1000)

@@ -48,6 +48,9 @@ export class PrivateMariaDb {
   /** Kills the server if the test process exits without stopping it, so that none is left behind. */
   private readonly killOnExit = () => this.server?.kill('SIGKILL')
 
+  /** @param settings server options of the test's own, e.g. an unusual `--sql-mode` or `--wait-timeout`. */
+  constructor(private readonly settings: string[] = []) {}
+
   get running(): boolean {
     return this.server !== undefined
   }
@@ -80,6 +83,7 @@ export class PrivateMariaDb {
         `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
         `--log-error=${this.errorLog}`,
         ...SERVER_OPTIONS,
+        ...this.settings,
         ...userOption(),
       ],
       { stdout: 'ignore', stderr: 'ignore' },
@@ -130,6 +134,7 @@ export class PrivateMariaDb {
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
         ...SERVER_OPTIONS,
+        ...this.settings,
         ...userOption(),
       ],
       { stdout: 'pipe', stderr: 'pipe' },

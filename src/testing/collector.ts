@@ -1,0 +1,40 @@
+import { Registry } from 'prom-client'
+import { createCollector } from '../collector'
+import type { SearchSource } from '../collector/source'
+import { createXApiSource } from '../collector/x-api-source'
+import { type CollectorConfig, loadConfig } from '../config'
+import type { Database } from '../db/database'
+import { createLogger } from '../observability/logger'
+import { createCollectorMetrics } from '../observability/metrics'
+import { CapturedLog } from './app'
+import type { FakeXApi } from './fake-x-api'
+
+/** The collector's settings for a run against `fake`; `env` adds or overrides variables. */
+export function collectorConfigFor(fake: FakeXApi, env: Record<string, string> = {}): CollectorConfig {
+  return loadConfig({
+    TWITTER_BEARER_TOKEN: fake.token,
+    TWITTER_API_BASE_URL: fake.baseUrl,
+    TWITTER_API_CA_FILE: fake.caFile,
+    HASHTAGS: 'devops,sre,logmonitoring',
+    COLLECT_MAX_WAIT: '5s',
+    COLLECT_RETRIES: '3',
+    ...env,
+  }).collector
+}
+
+/** The real collector with the real twitter-api-v2 client (unless another source is given), its log and metrics captured. */
+export function collectorHarness(db: Database, config: CollectorConfig, source: SearchSource = createXApiSource(config)) {
+  const log = new CapturedLog()
+  const registry = new Registry()
+  const pages: string[] = []
+  const collector = createCollector({
+    db,
+    config,
+    logger: createLogger({ destination: log, level: 'debug' }),
+    metrics: createCollectorMetrics(registry),
+    source,
+    onPage: (p) => pages.push(`${p.tag}:${p.page}`),
+    random: () => 0.5,
+  })
+  return { collector, log, registry, pages }
+}

@@ -297,3 +297,33 @@ describe('a long run', () => {
     }
   })
 })
+
+describe('what a run reports', () => {
+  test('when a page carries 20,000 partial errors, then they are counted and the log line stays small', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
+    const errors = Array.from({ length: 20_000 }, (_, i) => ({
+      value: String(i),
+      detail: `Could not find user with id: [${i}].`,
+      title: 'Not Found Error',
+      resource_type: 'user',
+      parameter: 'id',
+      resource_id: String(i),
+      type: 'https://api.x.com/2/problems/resource-not-found',
+    }))
+    fake.faults.push({ tag: 'devops', transform: (page) => ({ ...page, errors }) })
+    const { collector, log } = harness()
+    const result = await collector.run()
+    expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', partialErrors: 20_000, newTweets: 1 })
+    const line = log.lines.find((l: any) => l.event?.action === 'collector-partial-errors') as any
+    expect(line.twitter.errors_count).toBe(20_000)
+    expect(JSON.stringify(line).length).toBeLessThan(16 * 1024)
+  })
+
+  test('when a write fails on a missing table, then the outcome names the error, not the table or the statement', async () => {
+    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
+    await database.admin.query('DROP TABLE hashtag_counts')
+    const result = await harness().collector.run()
+    expect(result.hashtags[0]!.outcome).toBe('failed')
+    expect(result.hashtags[0]!.reason).toBe('the database refused the write: ER_NO_SUCH_TABLE (1146)')
+  })
+})

@@ -73,4 +73,11 @@ describe('bundled sample data', () => {
     expect(after.meta.next_token).toBeUndefined()
     expect((await source.search({ tag: 'devops', sinceId: newest, nextToken: null })).body).toEqual({ meta: { result_count: 0 } })
   })
+
+  test('when a tracked hashtag is named like a member of Object.prototype, then the sample has no pages for it', async () => {
+    const source = createSampleSource(SAMPLE_FILE, now)
+    for (const tag of Object.getOwnPropertyNames(Object.prototype)) {
+      expect((await source.search({ tag, sinceId: null, nextToken: null })).body).toEqual({ meta: { result_count: 0 } })
+    }
+  })
 })

@@ -216,7 +216,7 @@ async function collectHashtag(
     deps.onCommit,
     (error: unknown) => {
       logger.warn(
-        { event: { action: 'collector-state-not-recorded' }, twitter: { hashtag: tag, reason: describeError(error) } },
+        { event: { action: 'collector-state-not-recorded' }, twitter: { hashtag: tag } },
         `#${tag}: could not record the collection state (${describeError(error)})`,
       )
     },

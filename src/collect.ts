@@ -26,7 +26,13 @@ onStopSignals(
   },
 )
 
-await applySchema(config.mysql)
+try {
+  await applySchema(config.mysql)
+} catch (error) {
+  // A database that is down or refuses the credentials is a message for a person, not a stack trace.
+  say.error(`the database could not be prepared: ${(error as Error).message}`)
+  process.exit(1)
+}
 say.out(`collecting ${config.collector.hashtags.length} hashtags from ${config.collector.source}`)
 const summary = await collector.run()
 await writer.close()

@@ -150,3 +150,132 @@ describe('bun run collect', () => {
     }
   })
 })
+
+/** A stack trace line, as Bun and Node print them. */
+const STACK_LINE = /^\s+at .+/m
+
+async function outputOf(child: ReturnType<typeof spawnBun>) {
+  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  return { code, out, err }
+}
+
+/** The forms an echo of a secret takes: raw, JSON-escaped, percent-encoded, form-encoded, percent-decoded. */
+function echoesOf(secret: string): string[] {
+  let decoded = secret
+  try {
+    decoded = decodeURIComponent(secret)
+  } catch {}
+  return [secret, decoded].flatMap((text) => [
+    text,
+    JSON.stringify(text).slice(1, -1),
+    encodeURIComponent(text),
+    new URLSearchParams({ v: text }).toString().slice(2),
+  ])
+}
+
+describe('bun run collect, hostile conditions', () => {
+  test('when the API refuses the token and its error bodies echo it raw, encoded and decoded, then neither stdout nor stderr shows it', async () => {
+    // Real bearer tokens hold %2F and %3D: their decoded form differs from the one configured.
+    const token = `tk%2F${randomBytes(3).toString('hex')}%3D`
+    const echoing = await new FakeXApi(token).start()
+    try {
+      const echo = `${token} ${encodeURIComponent(token)} ${decodeURIComponent(token)}`
+      const body = (status: number, title: string) => ({
+        title: `${title} ${echo}`,
+        detail: `token ${echo} is not valid`,
+        type: 'about:blank',
+        status,
+      })
+      // A 5xx is retried (its title is quoted in the retry line), then the token is refused: with a
+      // 401, whose message is fixed, and with a 403, whose title the summary quotes.
+      for (const [status, title] of [
+        [401, 'Unauthorized'],
+        [403, 'Forbidden'],
+      ] as const) {
+        echoing.faults.push({ status: 503, body: body(503, 'Service Unavailable') }, { status, body: body(status, title) })
+        const child = spawnBun(
+          'collect.ts',
+          environment({
+            HASHTAGS: 'devops',
+            LOG_LEVEL: 'debug',
+            TWITTER_BEARER_TOKEN: token,
+            TWITTER_API_BASE_URL: echoing.baseUrl,
+            TWITTER_API_CA_FILE: echoing.caFile,
+          }),
+        )
+        const { code, out, err } = await outputOf(child)
+        expect(code).toBe(1)
+        expect(out).toContain('unauthorized (')
+        expect(err).toContain('503 (Service Unavailable [REDACTED] [REDACTED] [REDACTED]: token [REDACTED]')
+        expect(echoing.faults).toEqual([])
+        for (const form of echoesOf(token)) {
+          expect({ status, form, inStdout: out.includes(form), inStderr: err.includes(form) }).toEqual({
+            status,
+            form,
+            inStdout: false,
+            inStderr: false,
+          })
+        }
+      }
+    } finally {
+      echoing.stop()
+    }
+  })
+
+  test('when LOG_LEVEL is not a level, then it exits 2 with one line naming it, without a stack trace', async () => {
+    const { code, out, err } = await outputOf(spawnBun('collect.ts', environment({ LOG_LEVEL: 'loud' })))
+    expect(code).toBe(2)
+    expect(out).toBe('')
+    expect(err.trimEnd().split('\n')).toEqual([
+      'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, got "loud"',
+    ])
+  })
+
+  test('when the MYSQL_URL password holds a bare %, then it is the password as written: the run succeeds, without a stack trace', async () => {
+    const env = environment({ HASHTAGS: 'devops', ...twitter() })
+    const database = new URL(env.MYSQL_URL).pathname.slice(1)
+    const user = `th_pct_${randomBytes(4).toString('hex')}`
+    const password = `pa%ss-${randomBytes(4).toString('hex')}`
+    for (const host of ['%', 'localhost']) {
+      await admin.query(`CREATE USER ?@? IDENTIFIED BY ?`, [user, host, password])
+      await admin.query(`GRANT ALL ON ${admin.escapeId(database)}.* TO ?@?`, [user, host])
+    }
+    try {
+      const url = `mysql://${user}:${password}@${base.host}:${base.port}/${database}`
+      const { code, out, err } = await outputOf(spawnBun('collect.ts', { ...env, MYSQL_URL: url }))
+      expect({ code, err }).toEqual({ code: 0, err: '' })
+      expect(out).toMatch(/success in [0-9.]+ s from twitter/)
+    } finally {
+      for (const host of ['%', 'localhost']) await admin.query('DROP USER IF EXISTS ?@?', [user, host])
+    }
+  })
+
+  test('when the database refuses the credentials, then it exits 1 with one message, without a stack trace or the password', async () => {
+    const password = `wrong%pw-${randomBytes(4).toString('hex')}`
+    const env = environment({ HASHTAGS: 'devops', ...twitter() })
+    const url = new URL(env.MYSQL_URL)
+    const { code, out, err } = await outputOf(
+      spawnBun('collect.ts', { ...env, MYSQL_URL: `mysql://${base.user}:${password}@${url.host}${url.pathname}` }),
+    )
+    expect(code).toBe(1)
+    expect(err).not.toMatch(STACK_LINE)
+    expect(err.trimEnd().split('\n')).toHaveLength(1)
+    expect(err).toContain('Access denied')
+    for (const form of echoesOf(password)) expect(out + err).not.toContain(form)
+  })
+
+  test('when SIGTERM arrives while the X API never answers, then it exits 1 within 10 s, without a stack trace', async () => {
+    fake.faults.push({ tag: 'devops', delayMs: 120_000 })
+    const before = fake.requestsFor('devops').length
+    const child = spawnBun('collect.ts', environment({ HASHTAGS: 'devops', TWITTER_API_TIMEOUT: '120s', ...twitter() }))
+    children.push(child)
+    const output = outputOf(child)
+    while (fake.requestsFor('devops').length === before) await Bun.sleep(20)
+    const signalled = performance.now()
+    child.kill('SIGTERM')
+    const { code, err } = await output
+    expect(performance.now() - signalled).toBeLessThan(10_000)
+    expect(code).toBe(1)
+    expect(err).not.toMatch(STACK_LINE)
+  }, 30_000)
+})

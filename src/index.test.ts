@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { loadConfig } from './config'
+import { FakeXApi } from './testing/fake-x-api'
 import { freePort, jsonLines, spawnBun, waitReady } from './testing/process'
 
 /** The real process, as `bun run start` runs it. */
 
 const base = loadConfig({}).mysql
 const database = `th_test_proc_${randomBytes(4).toString('hex')}`
+const databases = [database]
 let admin: mysql.Connection
 
 beforeAll(async () => {
@@ -15,7 +17,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(database)}`)
+  for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(name)}`)
   await admin.end()
 })
 
@@ -74,5 +76,95 @@ describe('the service process', () => {
     expect(line['log.level']).toBe('fatal')
     expect(line.message).toContain('PORT must be an integer from 1 to 65535, got "99999"')
     expect(line.message).toContain('MYSQL_POOL_SIZE must be an integer from 1 to 200, got "many"')
+  })
+
+  describe('stopping within 10 s whatever is in flight', () => {
+    /** The service on a database of its own, ready; its stdout is collected. */
+    async function started(extra: Record<string, string> = {}) {
+      const name = `th_test_proc_${randomBytes(4).toString('hex')}`
+      databases.push(name)
+      const port = await freePort()
+      const child = spawnBun('index.ts', {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        MYSQL_URL: `mysql://${base.user}@${base.host}:${base.port}/${name}`,
+        COLLECT_SOURCE: 'off',
+        MYSQL_QUERY_TIMEOUT: '60s',
+        ...extra,
+      })
+      const stdout = new Response(child.stdout).text()
+      const url = `http://127.0.0.1:${port}`
+      await waitReady(url)
+      return { name, url, child, stdout }
+    }
+
+    /** A request held in flight: a table lock makes its query wait (for MYSQL_QUERY_TIMEOUT, 60 s). */
+    async function holdRequest(service: { name: string; url: string }) {
+      await admin.query(`LOCK TABLES ${admin.escapeId(service.name)}.users WRITE`)
+      const inFlight = fetch(`${service.url}/api/v1/resources/users/top5`).catch(() => null)
+      await Bun.sleep(300)
+      // Wrapped: awaiting the promise itself would wait for the answer.
+      return { inFlight }
+    }
+
+    test('when a request is stuck in the database, then SIGTERM ends the service within 10 s, exit 1, naming what was pending', async () => {
+      const service = await started()
+      try {
+        await holdRequest(service)
+        const signalled = performance.now()
+        service.child.kill('SIGTERM')
+        const code = await service.child.exited
+        expect(performance.now() - signalled).toBeLessThan(10_000)
+        expect(code).toBe(1)
+        const timeout = jsonLines(await service.stdout).find((l) => l.event?.action === 'service-stop-timeout')!
+        expect(timeout['log.level']).toBe('error')
+        expect(timeout.message).toContain('in-flight requests')
+      } finally {
+        await admin.query('UNLOCK TABLES')
+        service.child.kill('SIGKILL')
+      }
+    }, 20_000)
+
+    test('when a second signal arrives while stopping, then the service exits at once', async () => {
+      const service = await started()
+      try {
+        await holdRequest(service)
+        service.child.kill('SIGTERM')
+        await Bun.sleep(300)
+        const signalled = performance.now()
+        service.child.kill('SIGINT')
+        expect(await service.child.exited).toBe(130)
+        expect(performance.now() - signalled).toBeLessThan(1_000)
+      } finally {
+        await admin.query('UNLOCK TABLES')
+        service.child.kill('SIGKILL')
+      }
+    }, 20_000)
+
+    test('when the collection is stuck on an X API that never answers, then SIGTERM ends the service within 10 s', async () => {
+      const fake = await new FakeXApi().start()
+      try {
+        fake.addTweets({ id: '1999999999999999999', username: 'alice', name: 'Alice', followers_count: 3 }, [
+          { text: 'hello #devops', tags: ['devops'], minutesAgo: 5 },
+        ])
+        fake.faults.push({ tag: 'devops', delayMs: 120_000 })
+        const service = await started({
+          COLLECT_SOURCE: 'twitter',
+          HASHTAGS: 'devops',
+          COLLECT_STARTUP_TIMEOUT: '200ms',
+          TWITTER_API_TIMEOUT: '120s',
+          TWITTER_BEARER_TOKEN: fake.token,
+          TWITTER_API_BASE_URL: fake.baseUrl,
+          TWITTER_API_CA_FILE: fake.caFile,
+        })
+        expect(fake.requestsFor('devops')).toHaveLength(1)
+        const signalled = performance.now()
+        service.child.kill('SIGTERM')
+        await service.child.exited
+        expect(performance.now() - signalled).toBeLessThan(10_000)
+      } finally {
+        fake.stop()
+      }
+    }, 20_000)
   })
 })

@@ -37,12 +37,21 @@ beforeAll(async () => {
   await admin.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [user, password])
   await admin.query(`CREATE USER ?@'localhost' IDENTIFIED BY ?`, [user, password])
   for (const host of ['%', 'localhost']) await admin.query(`GRANT ALL ON ${admin.escapeId(database)}.* TO ?@?`, [user, host])
-  fake = await new FakeXApi().start()
+  // Real bearer tokens hold %2F and %3D; the API's error body below echoes it raw, encoded and decoded.
+  fake = await new FakeXApi(`logs-token%2F${randomBytes(8).toString('hex')}%3D`).start()
   fake.addTweets({ id: '1999999999999999999', username: 'alice', name: 'Alice', followers_count: 3 }, [
     { text: 'hello #devops', tags: ['devops'], minutesAgo: 5 },
   ])
   // One retry with an error object, and a page with the partial-error array: warn lines with error.* fields.
-  fake.faults.push({ tag: 'devops', status: 503, body: { title: 'Service Unavailable' } })
+  fake.faults.push({
+    tag: 'devops',
+    status: 503,
+    body: {
+      title: 'Service Unavailable',
+      detail: `refused ${decodeURIComponent(fake.token)}, ${fake.token}`,
+      token: encodeURIComponent(fake.token),
+    },
+  })
   fake.faults.push({
     tag: 'sre',
     transform: (p) => ({ ...p, errors: [{ title: 'Not Found Error', detail: 'gone', resource_type: 'user' }] }),
@@ -149,10 +158,13 @@ describe('log lines', () => {
       expect({ field, documented: readme.includes(`\`${field}\``) }).toEqual({ field, documented: true })
   })
 
-  test('no secret appears anywhere: not the MySQL password, not the bearer token, not a client Authorization header', () => {
+  test('no secret appears anywhere: not the MySQL password, not the bearer token (raw, encoded or decoded), not a client Authorization header', () => {
     const all = rawOutput + JSON.stringify(shipped)
-    for (const secret of [password, encodeURIComponent(password), fake.token, clientSecret])
-      expect(all.includes(secret)).toBe(false)
+    const forms = [password, fake.token].flatMap((secret) => [secret, encodeURIComponent(secret), decodeURIComponent(secret)])
+    for (const secret of [...forms, clientSecret])
+      expect({ secret, found: all.includes(secret) }).toEqual({ secret, found: false })
+    const retry = stdout.find((line) => line.event?.action === 'collector-retry')!
+    expect(retry.message).toContain('refused [REDACTED], [REDACTED]')
   })
 })
 

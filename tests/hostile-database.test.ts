@@ -5,7 +5,7 @@ import { type CollectorConfig, loadConfig, type MysqlConfig } from '../src/confi
 import { createDatabase, type Database } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { startApp } from '../src/testing/app'
-import { collectorConfigFor, collectorHarness } from '../src/testing/collector'
+import { addSlowPages, collectorConfigFor, collectorHarness } from '../src/testing/collector'
 import { createTestDatabase } from '../src/testing/database'
 import { type FakeUser, FakeXApi } from '../src/testing/fake-x-api'
 import { PrivateMariaDb } from '../src/testing/private-mariadb'
@@ -105,12 +105,7 @@ describe('a server whose sql_mode has NO_BACKSLASH_ESCAPES and ANSI_QUOTES, and 
   })
 
   test('when a run outlasts wait_timeout, then the lock stays held and a second collector stays out', async () => {
-    fake.pageSize = 1
-    fake.addTweets(
-      alice,
-      Array.from({ length: 5 }, (_, i) => ({ text: `slow ${i} #devops`, tags: ['devops'], minutesAgo: 5 - i })),
-    )
-    for (let i = 0; i < 5; i++) fake.faults.push({ delayMs: 1_000, transform: (page) => page })
+    addSlowPages(fake, alice, 5, { pages: 5, delayMs: 1_000 })
     const first = collectorHarness(writer, collectorConfig({ MAX_PAGES_PER_HASHTAG: '20' })).collector.run()
     // Past wait_timeout: an idle lock connection would have been closed by now.
     await Bun.sleep(3_500)
@@ -130,12 +125,7 @@ describe('the collector lock lost mid-run', () => {
     const database = await createTestDatabase()
     const fake = await new FakeXApi().start()
     try {
-      fake.pageSize = 1
-      fake.addTweets(
-        alice,
-        Array.from({ length: 8 }, (_, i) => ({ text: `t${i} #devops`, tags: ['devops'], minutesAgo: 10 - i })),
-      )
-      for (let i = 0; i < 8; i++) fake.faults.push({ delayMs: 400, transform: (page) => page })
+      addSlowPages(fake, alice, 8, { pages: 8, delayMs: 400 })
       const config = collectorConfigFor(fake, { HASHTAGS: 'devops', MAX_PAGES_PER_HASHTAG: '20' })
       const running = collectorHarness(database.writer, config).collector.run()
       await Bun.sleep(600)

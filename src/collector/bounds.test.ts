@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { rebuildCounts } from '../db/counts'
-import { collectorConfigFor, collectorHarness } from '../testing/collector'
+import { addSlowPages, collectorConfigFor, collectorHarness } from '../testing/collector'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { type FakeUser, FakeXApi } from '../testing/fake-x-api'
 import { RATE_LIMIT_WAITS } from './fetch-policy'
@@ -116,12 +116,7 @@ describe('requests that never end', () => {
   })
 
   test('when every answer is slow, then COLLECT_RUN_TIMEOUT ends the run and frees the lock', async () => {
-    fake.pageSize = 1
-    fake.addTweets(
-      alice,
-      Array.from({ length: 20 }, (_, i) => ({ text: `t${i} #devops`, tags: ['devops'], minutesAgo: 20 - i })),
-    )
-    for (let i = 0; i < 6; i++) fake.faults.push({ delayMs: 300, transform: (page) => page })
+    addSlowPages(fake, alice, 20, { pages: 6, delayMs: 300 })
     const { collector } = harness({ COLLECT_RUN_TIMEOUT: '1s', MAX_PAGES_PER_HASHTAG: '20' })
     const { result, ms } = await timed(() => collector.run())
     expect(ms).toBeLessThan(2_500)
@@ -279,11 +274,7 @@ async function expectCountsMatchRows() {
 
 describe('a long run', () => {
   test('when a run makes many requests, then nothing piles up on a reused socket (no listener-leak warning)', async () => {
-    fake.pageSize = 1
-    fake.addTweets(
-      alice,
-      Array.from({ length: 30 }, (_, i) => ({ text: `t${i} #devops`, tags: ['devops'], minutesAgo: 40 - i })),
-    )
+    addSlowPages(fake, alice, 30, { pages: 0, delayMs: 0 })
     const warnings: string[] = []
     const onWarning = (warning: Error) => warnings.push(warning.name)
     process.on('warning', onWarning)

@@ -7,7 +7,7 @@ import type { Database } from '../db/database'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog } from './app'
-import type { FakeXApi } from './fake-x-api'
+import type { FakeUser, FakeXApi } from './fake-x-api'
 
 /** The collector's settings for a run against `fake`; `env` adds or overrides variables. */
 export function collectorConfigFor(fake: FakeXApi, env: Record<string, string> = {}): CollectorConfig {
@@ -37,4 +37,17 @@ export function collectorHarness(db: Database, config: CollectorConfig, source: 
     random: () => 0.5,
   })
   return { collector, log, registry, pages }
+}
+
+/**
+ * `count` #devops tweets by `user`, one a page, the first `slow` pages answered `delayMs` late: a run
+ * that is under way for a known time.
+ */
+export function addSlowPages(fake: FakeXApi, user: FakeUser, count: number, slow: { pages: number; delayMs: number }) {
+  fake.pageSize = 1
+  fake.addTweets(
+    user,
+    Array.from({ length: count }, (_, i) => ({ text: `t${i} #devops`, tags: ['devops'], minutesAgo: count - i })),
+  )
+  for (let i = 0; i < slow.pages; i++) fake.faults.push({ delayMs: slow.delayMs, transform: (page) => page })
 }

@@ -8,7 +8,7 @@ import { onStopSignals } from './stop-signals'
  * stdout for people; the structured log goes to stderr. Exit code: 0 when every hashtag was
  * collected, 1 when something failed (or the run did not stop within the shutdown deadline after
  * SIGTERM/SIGINT), 2 for a bad configuration, 75 when another process is collecting (EX_TEMPFAIL:
- * try again later).
+ * try again later), 128 + the signal's number (130, 143) when a second signal ends it at once.
  */
 
 const { config, say, writer, collector } = composeCollect(

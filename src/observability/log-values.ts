@@ -48,7 +48,7 @@ const attempt = (transform: (text: string) => string, text: string): string | nu
 }
 
 /** Every form of a secret worth masking, longest first. */
-export function secretForms(secrets: string[]): string[] {
+function secretForms(secrets: string[]): string[] {
   const forms = new Set<string>()
   for (const secret of secrets) {
     const decoded = attempt(decodeURIComponent, secret)

@@ -43,7 +43,11 @@ export const usableSinceId = (sinceId: string | null, now = Date.now()): string 
 /** Longest piece of an upstream text (a problem title, a TLS error) put into our messages. */
 const MAX_QUOTED = 120
 
-const bounded = (text: string) => (text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
+/**
+ * Upstream text short enough to quote whole, or nothing. Never a cut: a body that echoes the bearer
+ * token, cut mid-token, would leave a part of it that masking cannot recognise as the secret.
+ */
+const bounded = (text: string) => (text.length > MAX_QUOTED ? '' : text)
 
 /** How long a cut request may take to unwind inside the client before it is given up. */
 const ABANDON_AFTER_MS = 500

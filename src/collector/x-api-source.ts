@@ -4,6 +4,7 @@ import https from 'node:https'
 import tls from 'node:tls'
 import { ApiPartialResponseError, ApiResponseError, type ITwitterApiClientPlugin, TwitterApi } from 'twitter-api-v2'
 import type { CollectorConfig } from '../config'
+import { createLogValues } from '../observability/log-values'
 import {
   type RateLimit,
   type SearchRequest,
@@ -61,6 +62,15 @@ interface Exchange {
   cut?: 'deadline' | 'too_large' | 'aborted' | 'encoded'
   /** The transport's own error (TLS, DNS, connection refused, reset). */
   transportError?: { code?: string; message?: string }
+  /** The whole body arrived: as many bytes as its Content-Length said, and the response ended. */
+  complete: boolean
+}
+
+interface Limits {
+  timeoutMs: number
+  maxBytes: number
+  /** Masks any form of the bearer token in upstream text we quote. */
+  scrub: (text: string) => string
 }
 
 /** Retargets every request at `base` (scheme, host, port and path prefix) and wires the exchange's limits in. */
@@ -103,13 +113,18 @@ function watchResponse(res: IncomingMessage, exchange: Exchange, maxBytes: numbe
     exchange.bytes += chunk.byteLength
     if (exchange.bytes > maxBytes) cut('too_large')
   })
+  const declared = res.headers['content-length'] === undefined ? null : Number(res.headers['content-length'])
+  res.on('end', () => {
+    exchange.complete = res.complete !== false && (declared === null || exchange.bytes === declared)
+  })
 }
 
-const problemTitle = (data: unknown): string => {
+/** The title (and reason) of an X API problem body, short, with any echo of the token masked. */
+const problemTitle = (data: unknown, scrub: (text: string) => string): string => {
   if (typeof data !== 'object' || data === null) return ''
   const body = data as { title?: unknown; detail?: unknown; reason?: unknown }
   const parts = [body.title, body.reason ?? body.detail].filter((part): part is string => typeof part === 'string')
-  return bounded(parts.join(': '))
+  return scrub(bounded(parts.join(': ')))
 }
 
 const RATE_LIMIT_FIELDS = ['limit', 'remaining', 'reset'] as const
@@ -138,7 +153,7 @@ function unexpectedStatus(status: number | null): SourceError | null {
 /** TLS failures of the handshake, by the codes Node and Bun give them. */
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/
 
-function transportFailure(exchange: Exchange, timeoutMs: number, maxBytes: number): SourceError {
+function transportFailure(exchange: Exchange, { timeoutMs, maxBytes, scrub }: Limits): SourceError {
   const status = exchange.status
   switch (exchange.cut) {
     case 'deadline':
@@ -166,7 +181,7 @@ function transportFailure(exchange: Exchange, timeoutMs: number, maxBytes: numbe
       null,
     )
   }
-  const detail = code || bounded(exchange.transportError?.message ?? '') || 'the connection closed'
+  const detail = code || scrub(bounded(exchange.transportError?.message ?? '')) || 'the connection closed'
   return new SourceError(
     status === null ? `the X API could not be reached (${detail})` : `the X API answer was cut off (${detail})`,
     { kind: 'transient' },
@@ -175,12 +190,12 @@ function transportFailure(exchange: Exchange, timeoutMs: number, maxBytes: numbe
 }
 
 /** Classifies what the client threw. Problem `type` URLs vary between api.twitter.com and api.x.com: titles are matched. */
-function classify(error: unknown, exchange: Exchange, timeoutMs: number, maxBytes: number): SourceError {
-  if (exchange.cut !== undefined) return transportFailure(exchange, timeoutMs, maxBytes)
+function classify(error: unknown, exchange: Exchange, limits: Limits): SourceError {
+  if (exchange.cut !== undefined) return transportFailure(exchange, limits)
   if (error instanceof ApiResponseError) {
     const status = error.code
     const rateLimit = rateLimitOf(error.rateLimit)
-    const title = problemTitle(error.data)
+    const title = problemTitle(error.data, limits.scrub)
     const failure: SourceFailure =
       status === 429
         ? /usage ?cap/i.test(title) || (rateLimit !== null && rateLimit.remaining > 0)
@@ -201,13 +216,14 @@ function classify(error: unknown, exchange: Exchange, timeoutMs: number, maxByte
           : `the X API answered ${status}${title === '' ? '' : ` (${title})`}`
     return new SourceError(explanation, failure, status, rateLimit)
   }
-  if (error instanceof ApiPartialResponseError && error.responseError instanceof SyntaxError) {
+  // A body cut short is not JSON either, but asking again may well get all of it.
+  if (error instanceof ApiPartialResponseError && error.responseError instanceof SyntaxError && exchange.complete) {
     return (
       unexpectedStatus(exchange.status) ??
       new SourceError('the X API sent a body that is not JSON', { kind: 'malformed' }, exchange.status)
     )
   }
-  return transportFailure(exchange, timeoutMs, maxBytes)
+  return transportFailure(exchange, limits)
 }
 
 export function createXApiSource(config: CollectorConfig): SearchSource {
@@ -223,7 +239,7 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
     ...(caFile === undefined ? {} : { ca: [...tls.rootCertificates, readFileSync(caFile, 'utf8')] }),
   })
   // The plugin's hooks run for the request in flight; requests go one at a time (see `queue`).
-  let exchange: Exchange = { controller: new AbortController(), status: null, bytes: 0 }
+  let exchange: Exchange = { controller: new AbortController(), status: null, bytes: 0, complete: false }
   const client = new TwitterApi(bearerToken, {
     httpAgent: agent,
     plugins: [transportPlugin(baseUrl, () => exchange, maxResponseBytes)],
@@ -231,10 +247,11 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
     compression: 'identity',
   }).readOnly
   const suffix = config.querySuffix === '' ? '' : ` ${config.querySuffix}`
+  const limits: Limits = { timeoutMs, maxBytes: maxResponseBytes, scrub: createLogValues([bearerToken]).text }
   let queue: Promise<unknown> = Promise.resolve()
 
   async function searchOnce({ tag, sinceId, nextToken }: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
-    const current: Exchange = { controller: new AbortController(), status: null, bytes: 0 }
+    const current: Exchange = { controller: new AbortController(), status: null, bytes: 0, complete: false }
     exchange = current
     const cut = (why: 'deadline' | 'aborted') => {
       current.cut ??= why
@@ -267,7 +284,7 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
       return { body: paginator.data, rateLimit: rateLimitOf(paginator.rateLimit) }
     } catch (error) {
       if (error instanceof SourceError) throw error
-      throw classify(error, current, timeoutMs, maxResponseBytes)
+      throw classify(error, current, limits)
     } finally {
       clearTimeout(deadline)
       clearTimeout(abandon)

@@ -62,6 +62,11 @@ function secretForms(secrets: string[]): string[] {
       const encoded = attempt(encodeURIComponent, text)
       if (encoded !== null) forms.add(encoded)
       forms.add(new URLSearchParams({ v: text }).toString().slice(2))
+      // Base64 as a whole (an echoed Authorization: Basic header, a debugging dump), padded or not.
+      const base64 = Buffer.from(text, 'utf8').toString('base64')
+      forms.add(base64)
+      forms.add(base64.replace(/=+$/, ''))
+      forms.add(Buffer.from(text, 'utf8').toString('base64url'))
     }
   }
   return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length)

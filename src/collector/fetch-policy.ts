@@ -23,8 +23,11 @@ const BACKOFF_CAP_MS = 10_000
 export const RATE_LIMIT_WAITS = 3
 /** First wait after a 429 whose reset time is unusable; doubled at each further one, up to COLLECT_MAX_WAIT. */
 const UNKNOWN_RESET_WAIT_MS = 5_000
-/** A reset this far ahead is taken as a wait of "too long" without computing a date from it. */
-const FAR_FUTURE_MS = 7 * 24 * 3_600_000
+/**
+ * X's windows are 15 minutes (24 hours for the app-wide daily limit): a reset further ahead than a
+ * day is no time the API would name, so it is treated like a missing one.
+ */
+const LONGEST_WINDOW_MS = 24 * 3_600_000
 
 export interface FetchDeps {
   source: SearchSource
@@ -60,12 +63,12 @@ export const sleep = (ms: number, signal: AbortSignal) =>
 export function resetEndMs(resetSeconds: number | null, now = Date.now()): number | null {
   if (resetSeconds === null || !Number.isFinite(resetSeconds)) return null
   const ms = resetSeconds * 1000
-  if (ms <= now) return null
+  if (ms <= now || ms > now + LONGEST_WINDOW_MS) return null
   // A second of margin: X's clock and ours differ by that much at least.
-  return Math.min(ms, now + FAR_FUTURE_MS) + 1000
+  return ms + 1000
 }
 
-const waitText = (ms: number) => (ms >= FAR_FUTURE_MS ? 'more than a week' : `${Math.ceil(ms / 1000)} s`)
+const waitText = (ms: number) => `${Math.ceil(ms / 1000)} s`
 
 /** One page from the source, with the fault policy above. */
 export async function fetchPage(

@@ -45,11 +45,19 @@ const Meta = Type.Object({
   next_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
 })
 
-/** What the collector requires of a page as a whole; the items are checked one by one. */
+/**
+ * What the collector requires of a page as a whole; the items are checked one by one. Of the ids in
+ * meta only newest_id is used (checked where it is read), so a bad one costs nothing.
+ */
 const Envelope = Type.Object({
   data: Type.Optional(Type.Array(Type.Unknown())),
   includes: Type.Optional(Type.Object({ users: Type.Optional(Type.Array(Type.Unknown())) })),
-  meta: Meta,
+  meta: Type.Object({
+    result_count: Meta.properties.result_count,
+    newest_id: Type.Optional(Type.Unknown()),
+    oldest_id: Type.Optional(Type.Unknown()),
+    next_token: Meta.properties.next_token,
+  }),
   errors: Type.Optional(Type.Array(Type.Unknown())),
 })
 
@@ -257,7 +265,7 @@ export function parsePage(body: unknown, searchedTag: string, tracked: ReadonlyS
     })
   }
   const metaNewest = body.meta.newest_id
-  const validNewest = metaNewest !== undefined && /^[0-9]{1,20}$/.test(metaNewest) && inIdRange(metaNewest)
+  const validNewest = typeof metaNewest === 'string' && /^[0-9]{1,20}$/.test(metaNewest) && inIdRange(metaNewest)
   const errors = body.errors ?? []
   // Only the authors of stored tweets are written: the users table holds authors of stored tweets.
   const authors = new Set(tweets.map((tweet) => tweet.authorId))

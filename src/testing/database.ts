@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise'
 import { loadConfig, type MysqlConfig } from '../config'
 import { connectionOptions, createDatabase, type Database } from '../db/database'
 import { applySchema } from '../db/schema'
+import { createWriterPool } from '../root'
 
 /**
  * A throwaway database on the MySQL/MariaDB server the tests are given (MYSQL_URL, or
@@ -55,7 +56,7 @@ export async function createTestDatabase(overrides: Partial<MysqlConfig> = {}): 
   }
   await applySchema(config)
   const db = createDatabase(config)
-  const writer = createDatabase({ ...config, poolSize: 2 }, { batches: true })
+  const writer = createWriterPool(config)
   const admin = await mysql.createConnection({
     ...connectionOptions(config),
     database: name,

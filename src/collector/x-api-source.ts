@@ -44,11 +44,7 @@ export const usableSinceId = (sinceId: string | null, now = Date.now()): string 
 /** Longest piece of an upstream text (a problem title, a TLS error) put into our messages. */
 const MAX_QUOTED = 120
 
-/**
- * Upstream text short enough to quote whole, or nothing. Never a cut: a body that echoes the bearer
- * token, cut mid-token, would leave a part of it that masking cannot recognise as the secret.
- */
-const bounded = (text: string) => (text.length > MAX_QUOTED ? '' : text)
+const bounded = (text: string) => (text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text)
 
 /** How long a cut request may take to unwind inside the client before it is given up. */
 const ABANDON_AFTER_MS = 500
@@ -124,7 +120,8 @@ const problemTitle = (data: unknown, scrub: (text: string) => string): string =>
   if (typeof data !== 'object' || data === null) return ''
   const body = data as { title?: unknown; detail?: unknown; reason?: unknown }
   const parts = [body.title, body.reason ?? body.detail].filter((part): part is string => typeof part === 'string')
-  return scrub(bounded(parts.join(': ')))
+  // Masked before it is cut: a token cut in half would leave a part that masking cannot recognise.
+  return bounded(scrub(parts.join(': ')))
 }
 
 const RATE_LIMIT_FIELDS = ['limit', 'remaining', 'reset'] as const
@@ -181,7 +178,7 @@ function transportFailure(exchange: Exchange, { timeoutMs, maxBytes, scrub }: Li
       null,
     )
   }
-  const detail = code || scrub(bounded(exchange.transportError?.message ?? '')) || 'the connection closed'
+  const detail = code || bounded(scrub(exchange.transportError?.message ?? '')) || 'the connection closed'
   return new SourceError(
     status === null ? `the X API could not be reached (${detail})` : `the X API answer was cut off (${detail})`,
     { kind: 'transient' },

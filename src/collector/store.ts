@@ -137,16 +137,17 @@ export async function storePage(
   fence?: Statement,
 ): Promise<StoredPage> {
   const store = (tweets: TweetRecord[]) => storeTweets(db, tag, subPage(page, tweets), resultCountSoFar, storedUsers, fence)
-  async function salvage(tweets: TweetRecord[]): Promise<StoredPage> {
+  async function storeOrSplit(tweets: TweetRecord[]): Promise<StoredPage> {
     try {
       return { ...(await store(tweets)), refused: [] }
     } catch (error) {
       const refused = refusedValue(error)
-      if (refused === null) throw error
+      // A page without tweets has nothing to split: what failed is the page's own bookkeeping.
+      if (refused === null || tweets.length === 0) throw error
       if (tweets.length === 1)
         return { ...EMPTY_COUNTS, refused: [{ id: tweets[0]!.id, reason: 'refused_by_database', detail: refused }] }
       const half = Math.ceil(tweets.length / 2)
-      const [first, second] = [await salvage(tweets.slice(0, half)), await salvage(tweets.slice(half))]
+      const [first, second] = [await storeOrSplit(tweets.slice(0, half)), await storeOrSplit(tweets.slice(half))]
       return {
         newRows: first.newRows + second.newRows,
         newTweets: first.newTweets + second.newTweets,
@@ -156,12 +157,7 @@ export async function storePage(
       }
     }
   }
-  try {
-    return { ...(await store(page.tweets)), refused: [] }
-  } catch (error) {
-    if (refusedValue(error) === null || page.tweets.length === 0) throw error
-    return salvage(page.tweets)
-  }
+  return storeOrSplit(page.tweets)
 }
 
 const EMPTY_COUNTS: PageCounts = { newRows: 0, newTweets: 0, knownTweets: 0, users: 0 }

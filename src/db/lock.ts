@@ -38,7 +38,6 @@ const MAX_HEARTBEAT_MS = 5_000
 
 interface HolderRow extends RowDataPacket {
   holder: string | null
-  me: string
 }
 
 export async function withNamedLock<T>(
@@ -53,11 +52,13 @@ export async function withNamedLock<T>(
   }
   // A connection closed by the server emits 'error' when no statement is waiting on it.
   connection.on('error', (error: { code?: string }) => lose(error.code ?? 'connection error'))
-  let heartbeat: ReturnType<typeof setInterval> | undefined
+  // Every statement here is bounded: a server that accepts the connection and then hangs must not
+  // hold the run (or its release) for ever.
+  const timeout = config.queryTimeoutMs
   try {
     // Timeout 0: a lock held elsewhere means another process is doing the work; do not queue behind it.
     const [[row]] = await connection.query<RowDataPacket[]>(
-      'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS me, @@SESSION.wait_timeout AS idle',
+      { sql: 'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS me, @@SESSION.wait_timeout AS idle', timeout },
       [name],
     )
     if (Number(row?.got) !== 1) return { acquired: false }
@@ -65,11 +66,11 @@ export async function withNamedLock<T>(
     // A quarter of the idle timeout: the session never idles long enough for the server to close it.
     const everyMs = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, (Number(row!.idle) * 1000) / 4))
     let beating = false
-    heartbeat = setInterval(() => {
+    const heartbeat = setInterval(() => {
       if (beating || lost.signal.aborted) return
       beating = true
       connection
-        .query<HolderRow[]>({ sql: 'SELECT IS_USED_LOCK(?) AS holder, CONNECTION_ID() AS me', timeout: everyMs * 2 }, [name])
+        .query<HolderRow[]>({ sql: 'SELECT IS_USED_LOCK(?) AS holder', timeout: everyMs * 2 }, [name])
         .then(
           ([[check]]) => {
             if (String(check?.holder) !== me) lose('another session holds it now')
@@ -88,10 +89,9 @@ export async function withNamedLock<T>(
       return { acquired: true, result: await work(hold) }
     } finally {
       clearInterval(heartbeat)
-      if (!lost.signal.aborted) await connection.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => {})
+      if (!lost.signal.aborted) await connection.query({ sql: 'SELECT RELEASE_LOCK(?)', timeout }, [name]).catch(() => {})
     }
   } finally {
-    clearInterval(heartbeat)
     // A connection the server already closed cannot say goodbye: ending it could wait forever.
     if (lost.signal.aborted) connection.destroy()
     else await withDeadline(connection.end(), config.connectTimeoutMs).catch(() => connection.destroy())

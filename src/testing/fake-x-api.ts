@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { selfSignedCertificate } from './certificate'
 
 /**
  * A stand-in for GET https://api.x.com/2/tweets/search/recent, over HTTPS with a certificate made
@@ -80,8 +81,9 @@ export class FakeXApi {
 
   constructor(readonly token = 'fake-bearer-token-for-tests-0123456789abcdefghijklmnopqrstuvwxyz') {}
 
+  /** The server's own self-signed certificate: the CA a client must trust. */
   get caFile() {
-    return join(this.dir, 'cert.pem')
+    return join(this.dir, 'server-cert.pem')
   }
 
   get baseUrl() {
@@ -107,32 +109,11 @@ export class FakeXApi {
   }
 
   async start(): Promise<this> {
-    const key = join(this.dir, 'key.pem')
-    const openssl = Bun.spawnSync([
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      this.caFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ])
-    if (openssl.exitCode !== 0) throw new Error(`openssl failed: ${openssl.stderr.toString()}`)
+    const { cert, key } = selfSignedCertificate(this.dir, 'server', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
     this.server = Bun.serve({
       port: 0,
       hostname: '127.0.0.1',
-      tls: { cert: readFileSync(this.caFile, 'utf8'), key: readFileSync(key, 'utf8') },
+      tls: { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') },
       fetch: (request) => this.handle(request),
     })
     return this

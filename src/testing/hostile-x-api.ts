@@ -4,6 +4,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tls from 'node:tls'
+import { selfSignedCertificate } from './certificate'
 
 /**
  * A hostile stand-in for GET https://api.x.com/2/tweets/search/recent. Where FakeXApi (fake-x-api.ts)
@@ -322,12 +323,12 @@ export class HostileXApi {
   }
 
   async start(): Promise<this> {
-    const trusted = this.certificate('trusted', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
+    const trusted = selfSignedCertificate(this.dir, 'trusted', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
     const served =
       this.tls === 'untrusted'
-        ? this.certificate('untrusted', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
+        ? selfSignedCertificate(this.dir, 'untrusted', '127.0.0.1', 'IP:127.0.0.1,DNS:localhost')
         : this.tls === 'wrong-host'
-          ? this.certificate('wrong-host', 'wrong.example', 'DNS:wrong.example')
+          ? selfSignedCertificate(this.dir, 'wrong-host', 'wrong.example', 'DNS:wrong.example')
           : trusted
     await Bun.write(this.caFile, readFileSync(this.tls === 'wrong-host' ? served.cert : trusted.cert))
     const accept = (socket: Connection) => this.accept(socket)
@@ -354,33 +355,6 @@ export class HostileXApi {
       await Promise.race([new Promise<void>((resolve) => server.close(() => resolve())), Bun.sleep(1_000)])
     }
     rmSync(this.dir, { recursive: true, force: true })
-  }
-
-  private certificate(name: string, commonName: string, altNames: string) {
-    const cert = join(this.dir, `${name}-cert.pem`)
-    const key = join(this.dir, `${name}-key.pem`)
-    const openssl = Bun.spawnSync([
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${commonName}`,
-      '-addext',
-      `subjectAltName=${altNames}`,
-    ])
-    if (openssl.exitCode !== 0) throw new Error(`openssl failed: ${openssl.stderr.toString()}`)
-    return { cert, key }
   }
 
   private accept(socket: Connection) {

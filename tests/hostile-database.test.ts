@@ -5,7 +5,7 @@ import { type CollectorConfig, loadConfig, type MysqlConfig } from '../src/confi
 import { createDatabase, type Database } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { startApp } from '../src/testing/app'
-import { addSlowPages, collectorConfigFor, collectorHarness } from '../src/testing/collector'
+import { addSlowPages, collectorConfigFor, collectorHarness, countsTable } from '../src/testing/collector'
 import { createTestDatabase } from '../src/testing/database'
 import { type FakeUser, FakeXApi } from '../src/testing/fake-x-api'
 import { PrivateMariaDb } from '../src/testing/private-mariadb'
@@ -200,12 +200,7 @@ describe('derived state changed under the service', () => {
     try {
       const config = loadConfig({ COLLECT_SOURCE: 'sample' }).collector
       await collectorHarness(database.writer, config, createSampleSource()).collector.run()
-      const read = async () =>
-        (
-          (await database.admin.query(
-            'SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3',
-          )) as any
-        )[0]
+      const read = () => countsTable(database.admin)
       const kept = await read()
       expect(kept.length).toBeGreaterThan(0)
       await database.admin.query(change)

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { rebuildCounts } from '../db/counts'
-import { addSlowPages, collectorConfigFor, collectorHarness } from '../testing/collector'
+import { addSlowPages, collectorConfigFor, collectorHarness, countsTable } from '../testing/collector'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { type FakeUser, FakeXApi } from '../testing/fake-x-api'
 import { RATE_LIMIT_WAITS } from './fetch-policy'
@@ -261,12 +261,7 @@ describe('pages with tweets that cannot be stored', () => {
 
 /** The kept counts equal counts rebuilt from the rows. */
 async function expectCountsMatchRows() {
-  const read = async () =>
-    (
-      (await database.admin.query(
-        'SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3',
-      )) as any
-    )[0]
+  const read = () => countsTable(database.admin)
   const kept = await read()
   await rebuildCounts(database.writer)
   expect(kept).toEqual(await read())

@@ -1,3 +1,4 @@
+import type mysql from 'mysql2/promise'
 import { Registry } from 'prom-client'
 import { createCollector } from '../collector'
 import type { SearchSource } from '../collector/source'
@@ -50,4 +51,10 @@ export function addSlowPages(fake: FakeXApi, user: FakeUser, count: number, slow
     Array.from({ length: count }, (_, i) => ({ text: `t${i} #devops`, tags: ['devops'], minutesAgo: count - i })),
   )
   for (let i = 0; i < slow.pages; i++) fake.faults.push({ delayMs: slow.delayMs, transform: (page) => page })
+}
+
+/** Every row of hashtag_counts, in key order: to compare the kept counts with counts rebuilt from the rows. */
+export async function countsTable(admin: mysql.Connection): Promise<unknown[]> {
+  const [rows] = await admin.query('SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3')
+  return rows as unknown[]
 }

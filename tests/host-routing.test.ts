@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
 import { type RawAnswer, rawRequest } from '../src/testing/raw-http'
+import { useSampleService } from '../src/testing/sample-service'
 
 /**
  * Routing sees the path that was sent, whatever the Host header: Elysia cuts the path out of the URL
@@ -11,25 +10,12 @@ import { type RawAnswer, rawRequest } from '../src/testing/raw-http'
  * past a reverse proxy's path-prefix rule. Raw sockets, against the service as a process.
  */
 
-let database: TestDatabase
-let service: RunningService
-let port: number
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  service = await startService({ MYSQL_URL: mysqlUrl(database.config), COLLECT_SOURCE: 'sample', LOG_LEVEL: 'warn' })
-  port = Number(new URL(service.url).port)
-}, 60_000)
-
-afterAll(async () => {
-  await service?.stop()
-  await database?.drop()
-})
+const world = useSampleService()
 
 /** No Host line at all when `host` is null (allowed in HTTP/1.0 only). */
 function get(target: string, host: string | null, version = host === null ? '1.0' : '1.1'): Promise<RawAnswer | null> {
   const lines = [`GET ${target} HTTP/${version}`, ...(host === null ? [] : [`Host: ${host}`]), 'Connection: close', '', '']
-  return rawRequest(port, lines.join('\r\n'))
+  return rawRequest(world.port, lines.join('\r\n'))
 }
 
 const TOP5 = '/api/v1/resources/users/top5'

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import mysql from 'mysql2/promise'
 import { connectionOptions } from '../src/db/database'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
 import { ENDPOINTS } from '../src/testing/endpoints'
-import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
 import { isParserRefusal, rawRequest } from '../src/testing/raw-http'
+import { useSampleService } from '../src/testing/sample-service'
 
 /**
  * Hostile input, generated: at least 10,000 requests against the service running as a real process,
@@ -243,13 +242,14 @@ function compose(r: Generated): { sent: Sent; bytes: Buffer } {
   }
 }
 
-let database: TestDatabase
-let service: RunningService
-let port: number
+const world = useSampleService()
 
 const TABLES = ['hashtags', 'users', 'tweets', 'hashtag_counts', 'data_version']
 async function checksums(): Promise<Record<string, string>> {
-  const admin = await mysql.createConnection({ ...connectionOptions(database.config), database: database.config.database })
+  const admin = await mysql.createConnection({
+    ...connectionOptions(world.database.config),
+    database: world.database.config.database,
+  })
   try {
     const [rows] = (await admin.query(`CHECKSUM TABLE ${TABLES.join(', ')} EXTENDED`)) as any
     return Object.fromEntries((rows as { Table: string; Checksum: unknown }[]).map((r) => [r.Table, String(r.Checksum)]))
@@ -257,17 +257,6 @@ async function checksums(): Promise<Record<string, string>> {
     await admin.end()
   }
 }
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  service = await startService({ MYSQL_URL: mysqlUrl(database.config), COLLECT_SOURCE: 'sample', LOG_LEVEL: 'warn' })
-  port = Number(new URL(service.url).port)
-}, 60_000)
-
-afterAll(async () => {
-  await service?.stop()
-  await database?.drop()
-})
 
 describe('hostile input', () => {
   test(`when ${RUNS * BATCH} generated requests arrive, then none gets a 5xx, every 4xx is problem+json and nothing changes`, async () => {
@@ -281,7 +270,7 @@ describe('hostile input', () => {
         const answers = await Promise.all(
           batch.map(async (r) => {
             const { sent, bytes } = compose(r)
-            return { sent, answer: await rawRequest(port, bytes, sent.method === 'HEAD') }
+            return { sent, answer: await rawRequest(world.port, bytes, sent.method === 'HEAD') }
           }),
         )
         for (const { sent, answer } of answers) {
@@ -332,8 +321,8 @@ describe('hostile input', () => {
       `hostile input: ${sentCount} requests (${refusedByBun} refused by Bun's parser); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
     )
     expect(await checksums()).toEqual(before)
-    expect(service.child.exitCode).toBeNull()
-    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200)
-    expect(service.stderr()).toBe('')
+    expect(world.service.child.exitCode).toBeNull()
+    expect((await fetch(`${world.service.url}/health/ready`)).status).toBe(200)
+    expect(world.service.stderr()).toBe('')
   }, 240_000)
 })

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
+import { describe, expect, test } from 'bun:test'
 import { exchange, parseAnswers } from '../src/testing/raw-http'
+import { useSampleService } from '../src/testing/sample-service'
 
 /**
  * HTTP/1.1 pipelining, as Bun 1.4.5 serves it. A request pipelined behind one whose answer is still
@@ -14,27 +13,14 @@ import { exchange, parseAnswers } from '../src/testing/raw-http'
  * a Bun upgrade which changes it is noticed.
  */
 
-let database: TestDatabase
-let service: RunningService
-let port: number
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  service = await startService({ MYSQL_URL: mysqlUrl(database.config), COLLECT_SOURCE: 'sample', LOG_LEVEL: 'warn' })
-  port = Number(new URL(service.url).port)
-}, 60_000)
-
-afterAll(async () => {
-  await service?.stop()
-  await database?.drop()
-})
+const world = useSampleService()
 
 const get = (path: string, last: boolean) =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${last ? 'Connection: close\r\n' : ''}\r\n`
 
 /** The statuses answered when two requests are written at once on one connection. */
 async function pipelined(first: string, second: string): Promise<number[]> {
-  const bytes = await exchange(port, get(first, false) + get(second, true), { idleMs: 3_000 })
+  const bytes = await exchange(world.port, get(first, false) + get(second, true), { idleMs: 3_000 })
   return parseAnswers(bytes).map((answer) => answer.status)
 }
 
@@ -54,6 +40,6 @@ describe('HTTP/1.1 pipelining', () => {
     }
     expect(answered).toEqual([])
     // The connection was dropped, not the process: the next connection is served as usual.
-    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200)
+    expect((await fetch(`${world.service.url}/health/ready`)).status).toBe(200)
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { createLogValues, MIN_SECRET_LENGTH } from './log-values'
-import { createLogger, type Logger } from './logger'
+import { CONSTANT_FIELDS, createLogger, type Logger } from './logger'
 
 /**
  * Whatever a secret is, and wherever and however it is echoed into a log call, the line is valid
@@ -30,17 +30,7 @@ function echoes(secret: string): string[] {
 }
 
 /** Fields the logger itself adds (time, level, process, service): not from the log call. */
-const OWN_FIELDS = new Set([
-  '@timestamp',
-  'log.level',
-  'process.pid',
-  'host.hostname',
-  'ecs.version',
-  'service.name',
-  'service.version',
-  'service.environment',
-  'event.dataset',
-])
+const OWN_FIELDS = new Set(['@timestamp', 'log.level', ...CONSTANT_FIELDS])
 
 function stringValues(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value)

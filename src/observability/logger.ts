@@ -26,7 +26,7 @@ export interface LoggerOptions {
 }
 
 /** Fields every line carries and a person reading them does not need. */
-const CONSTANT_FIELDS = [
+export const CONSTANT_FIELDS = [
   'process.pid',
   'host.hostname',
   'ecs.version',

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { rebuildCounts } from '../db/counts'
-import { addSlowPages, collectorConfigFor, collectorHarness, countsTable } from '../testing/collector'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
-import { type FakeUser, FakeXApi } from '../testing/fake-x-api'
+import { addSlowPages, collectorConfigFor, collectorHarness, countsTable, useCollectorWorld } from '../testing/collector'
+import type { FakeUser } from '../testing/fake-x-api'
 import { RATE_LIMIT_WAITS } from './fetch-policy'
 
 /**
@@ -10,23 +9,12 @@ import { RATE_LIMIT_WAITS } from './fetch-policy'
  * time, every request has a deadline and a byte cap, one bad tweet costs that tweet.
  */
 
-let database: TestDatabase
-let fake: FakeXApi
-
-beforeEach(async () => {
-  database = await createTestDatabase()
-  fake = await new FakeXApi().start()
-})
-
-afterEach(async () => {
-  fake.stop()
-  await database.drop()
-})
+const world = useCollectorWorld()
 
 const alice: FakeUser = { id: '1999999999999999999', username: 'alice', name: 'Alice', followers_count: 1200 }
 
 const harness = (env: Record<string, string> = {}) =>
-  collectorHarness(database.writer, collectorConfigFor(fake, { HASHTAGS: 'devops', ...env }))
+  collectorHarness(world.database.writer, collectorConfigFor(world.fake, { HASHTAGS: 'devops', ...env }))
 
 const timed = async <T>(work: () => Promise<T>) => {
   const started = performance.now()
@@ -56,9 +44,9 @@ describe('rate limits whose reset cannot be used', () => {
   ])(
     'when a 429 says the reset is %s, then the run backs off a bounded number of times and names the rate limit',
     async (_, reset) => {
-      fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 5 }])
+      world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 5 }])
       for (let i = 0; i < 20; i++) {
-        fake.faults.push({
+        world.fake.faults.push({
           status: 429,
           body: { title: 'Too Many Requests', status: 429 },
           headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset() },
@@ -68,7 +56,7 @@ describe('rate limits whose reset cannot be used', () => {
       const { result, ms } = await timed(() => collector.run())
       expect(result.hashtags[0]!.outcome).toBe('rate_limited')
       expect(result.hashtags[0]!.reason).toMatch(/rate limit|COLLECT_MAX_WAIT/)
-      expect(fake.requestsFor('devops').length).toBeLessThanOrEqual(RATE_LIMIT_WAITS + 1)
+      expect(world.fake.requestsFor('devops').length).toBeLessThanOrEqual(RATE_LIMIT_WAITS + 1)
       expect(ms).toBeLessThan(5_000)
       for (const line of log.lines) expect(JSON.stringify(line)).not.toContain('Invalid Date')
     },
@@ -76,7 +64,7 @@ describe('rate limits whose reset cannot be used', () => {
 
   test('when a 429 carries no rate-limit headers at all, then the run backs off instead of asking again at once', async () => {
     for (let i = 0; i < 20; i++) {
-      fake.faults.push({
+      world.fake.faults.push({
         respond: () =>
           new Response('{"title":"Too Many Requests","status":429}', {
             status: 429,
@@ -87,7 +75,7 @@ describe('rate limits whose reset cannot be used', () => {
     const { collector, log } = harness({ COLLECT_MAX_WAIT: '300ms' })
     const { result } = await timed(() => collector.run())
     expect(result.hashtags[0]!.outcome).toBe('rate_limited')
-    expect(fake.requests.length).toBeLessThanOrEqual(RATE_LIMIT_WAITS + 1)
+    expect(world.fake.requests.length).toBeLessThanOrEqual(RATE_LIMIT_WAITS + 1)
     const waits = log.lines.filter((l: any) => l.event?.action === 'collector-rate-limit-wait')
     expect(waits.length).toBe(RATE_LIMIT_WAITS)
   })
@@ -95,18 +83,18 @@ describe('rate limits whose reset cannot be used', () => {
 
 describe('requests that never end', () => {
   test('when the body drips a byte at a time, then the request ends at TWITTER_API_TIMEOUT and the retries are bounded', async () => {
-    for (let i = 0; i < 10; i++) fake.faults.push({ respond: () => drip(50) })
+    for (let i = 0; i < 10; i++) world.fake.faults.push({ respond: () => drip(50) })
     const { collector } = harness({ TWITTER_API_TIMEOUT: '700ms', COLLECT_RETRIES: '1' })
     const { result, ms } = await timed(() => collector.run())
     expect(result.hashtags[0]).toMatchObject({ outcome: 'failed' })
     expect(result.hashtags[0]!.reason).toContain('TWITTER_API_TIMEOUT')
-    expect(fake.requestsFor('devops')).toHaveLength(2)
+    expect(world.fake.requestsFor('devops')).toHaveLength(2)
     // Two requests of 0.7 s and one backoff of at most 0.5 s.
     expect(ms).toBeLessThan(3_500)
   })
 
   test('when the answer never comes and the collector is stopped, then the run ends at once as interrupted', async () => {
-    fake.faults.push({ respond: () => drip(60_000) })
+    world.fake.faults.push({ respond: () => drip(60_000) })
     const { collector } = harness({ TWITTER_API_TIMEOUT: '60s' })
     const running = collector.run()
     await Bun.sleep(300)
@@ -116,7 +104,7 @@ describe('requests that never end', () => {
   })
 
   test('when every answer is slow, then COLLECT_RUN_TIMEOUT ends the run and frees the lock', async () => {
-    addSlowPages(fake, alice, 20, { pages: 6, delayMs: 300 })
+    addSlowPages(world.fake, alice, 20, { pages: 6, delayMs: 300 })
     const { collector } = harness({ COLLECT_RUN_TIMEOUT: '1s', MAX_PAGES_PER_HASHTAG: '20' })
     const { result, ms } = await timed(() => collector.run())
     expect(ms).toBeLessThan(2_500)
@@ -125,7 +113,7 @@ describe('requests that never end', () => {
     // Every page it stored is whole; the next run takes the lock and finishes.
     const next = await harness({ MAX_PAGES_PER_HASHTAG: '20' }).collector.run()
     expect(next.outcome).toBe('success')
-    const [[count]] = (await database.admin.query('SELECT COUNT(*) AS n FROM tweets')) as any
+    const [[count]] = (await world.database.admin.query('SELECT COUNT(*) AS n FROM tweets')) as any
     expect(Number(count.n)).toBe(20)
   })
 })
@@ -145,30 +133,33 @@ describe('answers that are not pages', () => {
         { headers: { 'content-type': 'application/json' } },
       )
     }
-    for (let i = 0; i < 5; i++) fake.faults.push({ respond: huge })
+    for (let i = 0; i < 5; i++) world.fake.faults.push({ respond: huge })
     const before = process.memoryUsage().rss
     const { collector } = harness({ TWITTER_API_MAX_RESPONSE_MB: '2' })
     const { result } = await timed(() => collector.run())
     expect(result.hashtags[0]!.outcome).toBe('failed')
     expect(result.hashtags[0]!.reason).toContain('TWITTER_API_MAX_RESPONSE_MB')
-    expect(fake.requestsFor('devops')).toHaveLength(1)
+    expect(world.fake.requestsFor('devops')).toHaveLength(1)
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024)
   })
 
   test('when the API answers with a redirect, then it is not followed and the run says so', async () => {
-    fake.faults.push({
+    world.fake.faults.push({
       respond: () => new Response('{}', { status: 302, headers: { location: 'https://elsewhere.example/2/tweets' } }),
     })
     const { collector } = harness({ HASHTAGS: 'devops,sre' })
     const result = await collector.run()
     expect(result.hashtags.map((h) => h.outcome)).toEqual(['failed', 'skipped'])
     expect(result.reason).toContain('redirect')
-    expect(fake.requests).toHaveLength(1)
+    expect(world.fake.requests).toHaveLength(1)
   })
 
   test('when the certificate is not trusted, then the run names the TLS failure instead of "could not be reached"', async () => {
-    const config = collectorConfigFor(fake, { HASHTAGS: 'devops' })
-    const { collector } = collectorHarness(database.writer, { ...config, twitter: { ...config.twitter, caFile: undefined } })
+    const config = collectorConfigFor(world.fake, { HASHTAGS: 'devops' })
+    const { collector } = collectorHarness(world.database.writer, {
+      ...config,
+      twitter: { ...config.twitter, caFile: undefined },
+    })
     const result = await collector.run()
     expect(result.hashtags[0]!.outcome).toBe('failed')
     expect(result.reason).toContain('TLS certificate')
@@ -178,7 +169,7 @@ describe('answers that are not pages', () => {
 
 describe('pages with tweets that cannot be stored', () => {
   test('when a page mixes good tweets with unstorable ones, then only the bad ones are skipped, named, counted, and since_id moves on', async () => {
-    const [good, other] = fake.addTweets(alice, [
+    const [good, other] = world.fake.addTweets(alice, [
       { text: 'good #devops', tags: ['devops'], minutesAgo: 3 },
       { text: "it's fine #devops", tags: ['devops'], minutesAgo: 2 },
     ])
@@ -191,7 +182,7 @@ describe('pages with tweets that cannot be stored', () => {
       { id: '903', text: 'absurd author #devops', author_id: '77', created_at: now },
       { text: 'no id #devops', author_id: alice.id, created_at: now },
     ]
-    fake.faults.push({
+    world.fake.faults.push({
       tag: 'devops',
       transform: (page) => ({
         ...page,
@@ -204,7 +195,7 @@ describe('pages with tweets that cannot be stored', () => {
     const { collector, log, registry } = harness()
     const result = await collector.run()
     expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', newTweets: 2, skippedTweets: 6 })
-    const [rows] = (await database.admin.query('SELECT id, text FROM tweets ORDER BY id')) as any
+    const [rows] = (await world.database.admin.query('SELECT id, text FROM tweets ORDER BY id')) as any
     expect(rows.map((r: any) => [r.id, r.text])).toEqual([
       [good!.id, 'good #devops'],
       [other!.id, "it's fine #devops"],
@@ -227,21 +218,21 @@ describe('pages with tweets that cannot be stored', () => {
       author_invalid: 1,
       malformed: 1,
     })
-    const [[state]] = (await database.admin.query("SELECT newest_id FROM hashtags WHERE tag = 'devops'")) as any
+    const [[state]] = (await world.database.admin.query("SELECT newest_id FROM hashtags WHERE tag = 'devops'")) as any
     expect(state.newest_id).toBe(other!.id)
     await expectCountsMatchRows()
   })
 
   test('when the database refuses one tweet that passed every check, then only that tweet is skipped', async () => {
-    const tweets = fake.addTweets(
+    const tweets = world.fake.addTweets(
       alice,
       ['a', 'b', 'poison', 'c', 'd'].map((text, i) => ({ text: `${text} #devops`, tags: ['devops'], minutesAgo: 10 - i })),
     )
-    await database.admin.query("ALTER TABLE tweets ADD CONSTRAINT no_poison CHECK (text NOT LIKE 'poison%')")
+    await world.database.admin.query("ALTER TABLE tweets ADD CONSTRAINT no_poison CHECK (text NOT LIKE 'poison%')")
     const { collector, log } = harness()
     const result = await collector.run()
     expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', newTweets: 4, skippedTweets: 1 })
-    const [rows] = (await database.admin.query('SELECT text FROM tweets ORDER BY id')) as any
+    const [rows] = (await world.database.admin.query('SELECT text FROM tweets ORDER BY id')) as any
     expect(rows.map((r: any) => r.text)).toEqual(['a #devops', 'b #devops', 'c #devops', 'd #devops'])
     const line = log.lines.find((l: any) => l.event?.action === 'collector-tweets-skipped') as any
     expect(line.twitter.skipped).toEqual([
@@ -251,9 +242,15 @@ describe('pages with tweets that cannot be stored', () => {
   })
 
   test('when a page repeats a tweet id, then the counts still equal the rows', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops #sre', tags: ['devops', 'sre'], minutesAgo: 3 }])
-    fake.faults.push({ tag: 'devops', transform: (page) => ({ ...page, data: [page.data[0], page.data[0], page.data[0]] }) })
-    const result = await collectorHarness(database.writer, collectorConfigFor(fake, { HASHTAGS: 'devops,sre' })).collector.run()
+    world.fake.addTweets(alice, [{ text: 'x #devops #sre', tags: ['devops', 'sre'], minutesAgo: 3 }])
+    world.fake.faults.push({
+      tag: 'devops',
+      transform: (page) => ({ ...page, data: [page.data[0], page.data[0], page.data[0]] }),
+    })
+    const result = await collectorHarness(
+      world.database.writer,
+      collectorConfigFor(world.fake, { HASHTAGS: 'devops,sre' }),
+    ).collector.run()
     expect(result.outcome).toBe('success')
     await expectCountsMatchRows()
   })
@@ -261,15 +258,15 @@ describe('pages with tweets that cannot be stored', () => {
 
 /** The kept counts equal counts rebuilt from the rows. */
 async function expectCountsMatchRows() {
-  const read = () => countsTable(database.admin)
+  const read = () => countsTable(world.database.admin)
   const kept = await read()
-  await rebuildCounts(database.writer)
+  await rebuildCounts(world.database.writer)
   expect(kept).toEqual(await read())
 }
 
 describe('a long run', () => {
   test('when a run makes many requests, then nothing piles up on a reused socket (no listener-leak warning)', async () => {
-    addSlowPages(fake, alice, 30, { pages: 0, delayMs: 0 })
+    addSlowPages(world.fake, alice, 30, { pages: 0, delayMs: 0 })
     const warnings: string[] = []
     const onWarning = (warning: Error) => warnings.push(warning.name)
     process.on('warning', onWarning)
@@ -286,7 +283,7 @@ describe('a long run', () => {
 
 describe('what a run reports', () => {
   test('when a page carries 20,000 partial errors, then they are counted and the log line stays small', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
     const errors = Array.from({ length: 20_000 }, (_, i) => ({
       value: String(i),
       detail: `Could not find user with id: [${i}].`,
@@ -296,7 +293,7 @@ describe('what a run reports', () => {
       resource_id: String(i),
       type: 'https://api.x.com/2/problems/resource-not-found',
     }))
-    fake.faults.push({ tag: 'devops', transform: (page) => ({ ...page, errors }) })
+    world.fake.faults.push({ tag: 'devops', transform: (page) => ({ ...page, errors }) })
     const { collector, log } = harness()
     const result = await collector.run()
     expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', partialErrors: 20_000, newTweets: 1 })
@@ -306,8 +303,8 @@ describe('what a run reports', () => {
   })
 
   test('when a write fails on a missing table, then the outcome names the error, not the table or the statement', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
-    await database.admin.query('DROP TABLE hashtag_counts')
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 3 }])
+    await world.database.admin.query('DROP TABLE hashtag_counts')
     const result = await harness().collector.run()
     expect(result.hashtags[0]!.outcome).toBe('failed')
     expect(result.hashtags[0]!.reason).toBe('the database refused the write: ER_NO_SUCH_TABLE (1146)')

@@ -1,52 +1,43 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
 import type { CollectorConfig } from '../config'
 import { rebuildCounts } from '../db/counts'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog } from '../testing/app'
-import { collectorConfigFor, collectorHarness } from '../testing/collector'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
-import { type FakeUser, FakeXApi, snowflakeAt } from '../testing/fake-x-api'
+import { collectorConfigFor, collectorHarness, useCollectorWorld } from '../testing/collector'
+import { createTestDatabase } from '../testing/database'
+import { type FakeUser, snowflakeAt } from '../testing/fake-x-api'
 import { createCollector } from '.'
 import { createXApiSource } from './x-api-source'
 
-let database: TestDatabase
-let fake: FakeXApi
-
-beforeEach(async () => {
-  database = await createTestDatabase()
-  fake = await new FakeXApi().start()
-})
-
-afterEach(async () => {
-  fake.stop()
-  await database.drop()
-})
+const world = useCollectorWorld()
 
 const alice: FakeUser = { id: '1999999999999999999', username: 'alice', name: 'Alice 🚀', followers_count: 1200 }
 const bob: FakeUser = { id: '200', username: 'bob', name: 'Bob', followers_count: 80 }
 
 function collectorConfig(overrides: Partial<CollectorConfig> = {}): CollectorConfig {
-  return { ...collectorConfigFor(fake), ...overrides }
+  return { ...collectorConfigFor(world.fake), ...overrides }
 }
 
 /** The real collector with the real twitter-api-v2 client, pointed at the fake API. */
-const harness = (overrides: Partial<CollectorConfig> = {}) => collectorHarness(database.writer, collectorConfig(overrides))
+const harness = (overrides: Partial<CollectorConfig> = {}) => collectorHarness(world.database.writer, collectorConfig(overrides))
 
 /** Every stored row, minus what describes the last run (its time, outcome and result count). */
 async function snapshot() {
-  const [tweets] = await database.admin.query(
+  const [tweets] = await world.database.admin.query(
     'SELECT id, hashtag, author_id, lang, text, created_at FROM tweets ORDER BY id, hashtag',
   )
-  const [users] = await database.admin.query('SELECT id, username, name, followers_count FROM users ORDER BY id')
-  const [hashtags] = await database.admin.query('SELECT tag, newest_id FROM hashtags ORDER BY tag')
+  const [users] = await world.database.admin.query('SELECT id, username, name, followers_count FROM users ORDER BY id')
+  const [hashtags] = await world.database.admin.query('SELECT tag, newest_id FROM hashtags ORDER BY tag')
   return { tweets, users, hashtags } as { tweets: any[]; users: any[]; hashtags: any[] }
 }
 
 /** What the hashtags table says of the last collection. */
 async function collectionState() {
-  const [rows] = await database.admin.query('SELECT tag, newest_id, last_outcome, last_result_count FROM hashtags ORDER BY tag')
+  const [rows] = await world.database.admin.query(
+    'SELECT tag, newest_id, last_outcome, last_result_count FROM hashtags ORDER BY tag',
+  )
   return rows as any[]
 }
 
@@ -54,13 +45,13 @@ const metric = async (registry: Registry, name: string) => (await registry.getSi
 
 describe('collecting from the X API', () => {
   test('when a hashtag has more than a page, then next_token is followed and every tweet stored once', async () => {
-    fake.pageSize = 2
-    fake.addTweets(alice, [
+    world.fake.pageSize = 2
+    world.fake.addTweets(alice, [
       { text: 'one #devops', tags: ['devops'], minutesAgo: 50 },
       { text: 'two #DevOps', tags: ['DevOps'], minutesAgo: 40 },
       { text: 'three #devops 🔥', tags: ['devops'], minutesAgo: 30, lang: 'pt' },
     ])
-    fake.addTweets(bob, [
+    world.fake.addTweets(bob, [
       { text: 'four #devops', tags: ['devops'], minutesAgo: 20 },
       { text: 'five #devops', tags: ['devops'], minutesAgo: 10 },
     ])
@@ -86,10 +77,10 @@ describe('collecting from the X API', () => {
       knownTweets: 0,
     })
     expect(pages.filter((p) => p.startsWith('devops'))).toEqual(['devops:1', 'devops:2', 'devops:3'])
-    const requests = fake.requestsFor('devops')
+    const requests = world.fake.requestsFor('devops')
     expect(requests.map((r) => r.nextToken === null)).toEqual([true, false, false])
-    expect(requests.every((r) => r.query === '#devops' && r.authorization === `Bearer ${fake.token}`)).toBe(true)
-    expect(fake.violations).toEqual([])
+    expect(requests.every((r) => r.query === '#devops' && r.authorization === `Bearer ${world.fake.token}`)).toBe(true)
+    expect(world.fake.violations).toEqual([])
     const { tweets, users } = await snapshot()
     expect(tweets.map((t) => t.text).sort()).toEqual([
       'five #devops',
@@ -102,7 +93,7 @@ describe('collecting from the X API', () => {
       { id: '200', username: 'bob', name: 'Bob', followers_count: '80' },
       { id: '1999999999999999999', username: 'alice', name: 'Alice 🚀', followers_count: '1200' },
     ])
-    const newest = fake.tweets.map((t) => BigInt(t.id)).sort((a, b) => (a < b ? 1 : -1))[0]
+    const newest = world.fake.tweets.map((t) => BigInt(t.id)).sort((a, b) => (a < b ? 1 : -1))[0]
     expect((await collectionState()).find((h) => h.tag === 'devops')).toEqual({
       tag: 'devops',
       newest_id: String(newest),
@@ -112,7 +103,7 @@ describe('collecting from the X API', () => {
   })
 
   test('when run again, then since_id asks only for what is new, and two runs leave identical rows', async () => {
-    fake.addTweets(alice, [{ text: 'a #devops #sre', tags: ['devops', 'sre'], minutesAgo: 30 }])
+    world.fake.addTweets(alice, [{ text: 'a #devops #sre', tags: ['devops', 'sre'], minutesAgo: 30 }])
     const { collector } = harness()
     await collector.run()
     const first = await snapshot()
@@ -123,17 +114,17 @@ describe('collecting from the X API', () => {
       ['logmonitoring', 'ok', 0],
     ])
     expect(await snapshot()).toEqual(first)
-    const [, again] = fake.requestsFor('devops')
+    const [, again] = world.fake.requestsFor('devops')
     expect(again!.sinceId).toBe(first.hashtags.find((h) => h.tag === 'devops').newest_id)
 
-    const [late] = fake.addTweets(bob, [{ text: 'b #devops', tags: ['devops'], minutesAgo: 1 }])
+    const [late] = world.fake.addTweets(bob, [{ text: 'b #devops', tags: ['devops'], minutesAgo: 1 }])
     const third = await collector.run()
     expect(third.hashtags[0]).toMatchObject({ tag: 'devops', tweets: 1, newTweets: 1 })
     expect((await snapshot()).hashtags.find((h) => h.tag === 'devops').newest_id).toBe(late!.id)
   })
 
   test('when a tweet carries two tracked hashtags, then it is linked to both, once each, whichever search found it', async () => {
-    fake.addTweets(alice, [{ text: 'SLOs #DevOps #SRE #unrelated', tags: ['DevOps', 'SRE', 'unrelated'], minutesAgo: 5 }])
+    world.fake.addTweets(alice, [{ text: 'SLOs #DevOps #SRE #unrelated', tags: ['DevOps', 'SRE', 'unrelated'], minutesAgo: 5 }])
     const { collector } = harness()
     const summary = await collector.run()
     expect(summary.hashtags.map((h) => [h.tag, h.newTweets, h.knownTweets])).toEqual([
@@ -146,11 +137,11 @@ describe('collecting from the X API', () => {
   })
 
   test('when a follower count changed between runs, then the user row is refreshed', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
     const { collector } = harness()
     await collector.run()
-    fake.users.set(alice.id, { ...alice, followers_count: 99_999, name: 'Alice renamed' })
-    fake.addTweets(fake.users.get(alice.id)!, [{ text: 'y #devops', tags: ['devops'], minutesAgo: 1 }])
+    world.fake.users.set(alice.id, { ...alice, followers_count: 99_999, name: 'Alice renamed' })
+    world.fake.addTweets(world.fake.users.get(alice.id)!, [{ text: 'y #devops', tags: ['devops'], minutesAgo: 1 }])
     await collector.run()
     const { users } = await snapshot()
     expect(users).toEqual([{ id: alice.id, username: 'alice', name: 'Alice renamed', followers_count: '99999' }])
@@ -171,7 +162,7 @@ describe('collecting from the X API', () => {
   test('when QUERY_SUFFIX is set, then it is appended to every query', async () => {
     const { collector } = harness({ querySuffix: '-is:retweet lang:en' })
     await collector.run()
-    expect(fake.requests.map((r) => r.query)).toEqual([
+    expect(world.fake.requests.map((r) => r.query)).toEqual([
       '#devops -is:retweet lang:en',
       '#sre -is:retweet lang:en',
       '#logmonitoring -is:retweet lang:en',
@@ -181,8 +172,8 @@ describe('collecting from the X API', () => {
 
 describe('faults of the X API', () => {
   test('when the rate limit is spent, then the collector waits for the reset and goes on', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 1 }
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 1 }
     const { collector, log } = harness()
     const started = Date.now()
     const summary = await collector.run()
@@ -193,15 +184,15 @@ describe('faults of the X API', () => {
   })
 
   test('when the reset is further away than COLLECT_MAX_WAIT, then the hashtags are left for the next run, since_id unmoved', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 900 }
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.rateLimit = { limit: 450, remaining: 0, reset: Math.floor(Date.now() / 1000) + 900 }
     const { collector, registry } = harness({ maxWaitMs: 1_000 })
     const summary = await collector.run()
     expect(summary.outcome).toBe('failed')
     expect(summary.hashtags.map((h) => h.outcome)).toEqual(['rate_limited', 'rate_limited', 'rate_limited'])
     expect(summary.hashtags[0]!.reason).toContain('COLLECT_MAX_WAIT')
     // One request found the window spent; the others were not even sent.
-    expect(fake.requests).toHaveLength(1)
+    expect(world.fake.requests).toHaveLength(1)
     expect((await collectionState()).map((h) => [h.tag, h.newest_id, h.last_outcome])).toEqual([
       ['devops', null, 'rate_limited'],
       ['logmonitoring', null, 'rate_limited'],
@@ -209,21 +200,21 @@ describe('faults of the X API', () => {
     ])
     expect(await metric(registry, 'twitter_collector_api_requests_total')).toEqual([{ value: 1, labels: { status: '429' } }])
 
-    fake.rateLimit = { limit: 450, remaining: 450, reset: Math.floor(Date.now() / 1000) + 900 }
+    world.fake.rateLimit = { limit: 450, remaining: 450, reset: Math.floor(Date.now() / 1000) + 900 }
     expect((await collector.run()).outcome).toBe('success')
     expect((await snapshot()).tweets).toHaveLength(1)
   })
 
   test('when the API answers 503 twice, then the request is retried with backoff and succeeds', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.faults.push(
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.faults.push(
       { tag: 'devops', status: 503, body: { title: 'Service Unavailable', status: 503 } },
       { tag: 'devops', status: 503, body: { title: 'Service Unavailable', status: 503 } },
     )
     const { collector, registry, log } = harness()
     const summary = await collector.run()
     expect(summary.outcome).toBe('success')
-    expect(fake.requestsFor('devops')).toHaveLength(3)
+    expect(world.fake.requestsFor('devops')).toHaveLength(3)
     const requests = await metric(registry, 'twitter_collector_api_requests_total')
     expect(requests.find((v) => v.labels.status === '503')?.value).toBe(2)
     expect(log.lines.filter((l: any) => l.event?.action === 'collector-retry').map((l: any) => l.twitter.delay_ms)).toEqual([
@@ -232,18 +223,18 @@ describe('faults of the X API', () => {
   })
 
   test('when the API keeps failing, then the hashtag fails after the retries and the others are collected', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops #sre', tags: ['devops', 'sre'], minutesAgo: 10 }])
-    for (let i = 0; i < 4; i++) fake.faults.push({ tag: 'devops', status: 500, body: { title: 'Internal Error' } })
+    world.fake.addTweets(alice, [{ text: 'x #devops #sre', tags: ['devops', 'sre'], minutesAgo: 10 }])
+    for (let i = 0; i < 4; i++) world.fake.faults.push({ tag: 'devops', status: 500, body: { title: 'Internal Error' } })
     const { collector } = harness({ retries: 3 })
     const summary = await collector.run()
     expect(summary.outcome).toBe('partial')
     expect(summary.hashtags.map((h) => h.outcome)).toEqual(['failed', 'ok', 'ok'])
-    expect(fake.requestsFor('devops')).toHaveLength(4)
+    expect(world.fake.requestsFor('devops')).toHaveLength(4)
   })
 
   test('when a request times out, then it is retried', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.faults.push({ tag: 'devops', delayMs: 1_500, status: 200, body: { meta: { result_count: 0 } } })
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.faults.push({ tag: 'devops', delayMs: 1_500, status: 200, body: { meta: { result_count: 0 } } })
     const { collector } = harness({ twitter: { ...collectorConfig().twitter, timeoutMs: 300 } })
     const summary = await collector.run()
     expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', tweets: 1 })
@@ -255,14 +246,14 @@ describe('faults of the X API', () => {
     expect(summary.outcome).toBe('failed')
     expect(summary.reason).toBe('the X API rejected the bearer token (401 Unauthorized): check TWITTER_BEARER_TOKEN')
     expect(summary.hashtags.map((h) => h.outcome)).toEqual(['unauthorized', 'skipped', 'skipped'])
-    expect(fake.requests).toHaveLength(1)
+    expect(world.fake.requests).toHaveLength(1)
     const text = JSON.stringify(log.lines)
     expect(text).not.toContain('SECRET123')
-    expect(text).not.toContain(fake.token)
+    expect(text).not.toContain(world.fake.token)
   })
 
   test('when access is forbidden (403), then the run stops and says why', async () => {
-    fake.faults.push({
+    world.fake.faults.push({
       status: 403,
       body: { title: 'Client Forbidden', reason: 'client-not-enrolled', type: 'https://api.x.com/2/problems/client-forbidden' },
     })
@@ -272,7 +263,7 @@ describe('faults of the X API', () => {
   })
 
   test('when the monthly usage cap is hit, then the run stops without waiting', async () => {
-    fake.faults.push({
+    world.fake.faults.push({
       status: 429,
       body: { title: 'UsageCapExceeded', period: 'Monthly', type: 'https://api.x.com/2/problems/usage-capped' },
     })
@@ -285,12 +276,12 @@ describe('faults of the X API', () => {
     ['a page that is not a search response', { body: { data: 'oops', meta: { result_count: 1 } } }],
     ['a page whose meta is missing', { transform: (p: any) => ({ data: p.data, includes: p.includes }) }],
   ])('when page 2 is %s, then page 1 stays, nothing of page 2 is stored, and the next run completes', async (_, fault) => {
-    fake.pageSize = 1
-    fake.addTweets(alice, [
+    world.fake.pageSize = 1
+    world.fake.addTweets(alice, [
       { text: 'old #devops', tags: ['devops'], minutesAgo: 20 },
       { text: 'new #devops', tags: ['devops'], minutesAgo: 10 },
     ])
-    fake.faults.push({ tag: 'devops', page: 2, ...fault })
+    world.fake.faults.push({ tag: 'devops', page: 2, ...fault })
     const { collector, log } = harness()
     const summary = await collector.run()
     expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'malformed', pages: 1 })
@@ -304,7 +295,7 @@ describe('faults of the X API', () => {
   })
 
   test('when a page carries the partial-error array, then the rest of it is stored and the errors are logged with hashtag and page', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
     const error = {
       value: '42',
       detail: 'Could not find user with id: [42].',
@@ -314,7 +305,7 @@ describe('faults of the X API', () => {
       resource_id: '42',
       type: 'https://api.twitter.com/2/problems/resource-not-found',
     }
-    fake.faults.push({
+    world.fake.faults.push({
       tag: 'devops',
       transform: (p) => ({
         ...p,
@@ -336,8 +327,8 @@ describe('faults of the X API', () => {
   })
 
   test('when the stored since_id is refused by the API, then it is dropped and the hashtag collected without it', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.faults.push({
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.faults.push({
       tag: 'devops',
       status: 400,
       body: {
@@ -347,19 +338,19 @@ describe('faults of the X API', () => {
       },
     })
     const refused = snowflakeAt(Date.now() - 3_600_000)
-    await database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [refused])
+    await world.database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [refused])
     const summary = await harness().collector.run()
     expect(summary.hashtags[0]).toMatchObject({ tag: 'devops', outcome: 'ok', tweets: 1 })
-    expect(fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([refused, null])
+    expect(world.fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([refused, null])
   })
 
   test('when the stored since_id is older than the seven-day window, then it is not sent at all', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
     const aged = snowflakeAt(Date.now() - 8 * 24 * 3_600_000)
-    await database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [aged])
+    await world.database.admin.query("INSERT INTO hashtags (tag, newest_id) VALUES ('devops', ?)", [aged])
     await harness().collector.run()
-    expect(fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([null])
-    expect(fake.violations).toEqual([])
+    expect(world.fake.requestsFor('devops').map((r) => r.sinceId)).toEqual([null])
+    expect(world.fake.violations).toEqual([])
   })
 })
 
@@ -369,7 +360,7 @@ describe('storage', () => {
     const { collector } = harness()
     for (let round = 0; round < 3; round++) {
       for (const [i, user] of users.entries()) {
-        fake.addTweets(user, [
+        world.fake.addTweets(user, [
           { text: 'a', tags: ['devops'], lang: 'en', minutesAgo: 500 - round * 60 - i },
           { text: 'b', tags: ['DevOps', 'sre'], lang: 'pt', minutesAgo: 400 - round * 60 - i },
           { text: 'c', tags: ['sre'], lang: 'ja', minutesAgo: 300 - round * 60 - i * 17 },
@@ -380,23 +371,23 @@ describe('storage', () => {
     // The second run of the same data adds nothing.
     await collector.run()
     const view = async () => {
-      const [perHashtag] = await database.admin.query(
+      const [perHashtag] = await world.database.admin.query(
         'SELECT hashtag, lang, quarter, tweets FROM hashtag_counts WHERE tweets > 0 ORDER BY 1, 2, 3',
       )
-      const [perTweet] = await database.admin.query(
+      const [perTweet] = await world.database.admin.query(
         'SELECT lang, quarter, SUM(first_seen) AS tweets FROM hashtag_counts GROUP BY 1, 2 HAVING tweets > 0 ORDER BY 1, 2',
       )
       return { perHashtag, perTweet }
     }
     const kept = await view()
-    await rebuildCounts(database.writer)
+    await rebuildCounts(world.database.writer)
     expect(await view()).toEqual(kept)
-    const [[distinct]] = (await database.admin.query('SELECT COUNT(DISTINCT id) AS n FROM tweets')) as any
+    const [[distinct]] = (await world.database.admin.query('SELECT COUNT(DISTINCT id) AS n FROM tweets')) as any
     expect((kept.perTweet as any[]).reduce((sum, row) => sum + Number(row.tweets), 0)).toBe(Number(distinct.n))
   })
 
   test('when a page cannot be written (its insert waits on a lock past the timeout), then none of it is stored', async () => {
-    const [tweet] = fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    const [tweet] = world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
     const short = await createTestDatabase({ queryTimeoutMs: 500 })
     try {
       // A locking read of the tweet's key holds its gap: the collector's INSERT has to wait.
@@ -428,13 +419,13 @@ describe('storage', () => {
   })
 
   test('when two collectors start together on one database, then exactly one collects and the other says so', async () => {
-    fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
-    fake.faults.push({ tag: 'devops', delayMs: 500, transform: (p) => p })
+    world.fake.addTweets(alice, [{ text: 'x #devops', tags: ['devops'], minutesAgo: 10 }])
+    world.fake.faults.push({ tag: 'devops', delayMs: 500, transform: (p) => p })
     const one = harness()
     const two = harness()
     const summaries = await Promise.all([one.collector.run(), two.collector.run()])
     expect(summaries.map((s) => s.outcome).sort()).toEqual(['skipped', 'success'])
     expect(summaries.find((s) => s.outcome === 'skipped')!.reason).toContain('another process holds the collector lock')
-    expect(fake.requestsFor('devops')).toHaveLength(1)
+    expect(world.fake.requestsFor('devops')).toHaveLength(1)
   })
 })

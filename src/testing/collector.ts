@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'bun:test'
 import type mysql from 'mysql2/promise'
 import { Registry } from 'prom-client'
 import { createCollector } from '../collector'
@@ -8,7 +9,8 @@ import type { Database } from '../db/database'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog } from './app'
-import type { FakeUser, FakeXApi } from './fake-x-api'
+import { createTestDatabase, type TestDatabase } from './database'
+import { type FakeUser, FakeXApi } from './fake-x-api'
 
 /** The collector's settings for a run against `fake`; `env` adds or overrides variables. */
 export function collectorConfigFor(fake: FakeXApi, env: Record<string, string> = {}): CollectorConfig {
@@ -57,4 +59,23 @@ export function addSlowPages(fake: FakeXApi, user: FakeUser, count: number, slow
 export async function countsTable(admin: mysql.Connection): Promise<unknown[]> {
   const [rows] = await admin.query('SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3')
   return rows as unknown[]
+}
+
+export interface CollectorWorld {
+  database: TestDatabase
+  fake: FakeXApi
+}
+
+/** For each test of a file: a throwaway database and a fake X API, made before it and removed after. */
+export function useCollectorWorld(): CollectorWorld {
+  const world = {} as CollectorWorld
+  beforeEach(async () => {
+    world.database = await createTestDatabase()
+    world.fake = await new FakeXApi().start()
+  })
+  afterEach(async () => {
+    world.fake.stop()
+    await world.database.drop()
+  })
+  return world
 }

@@ -386,7 +386,9 @@ export class HostileXApi {
       const keep = await this.answer(socket, head).catch(() => false)
       busy = false
       if (!keep) {
-        if (!socket.destroyed) socket.destroy()
+        // An answer that ended the connection itself (end()) is still flushing: destroying the
+        // socket now would drop its tail, and the client would see a body cut short.
+        if (!socket.destroyed && !socket.writableEnded) socket.destroy()
         return
       }
       void next()

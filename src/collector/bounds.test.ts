@@ -143,6 +143,12 @@ describe('answers that are not pages', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024)
   })
 
+  test('when the API answers 200 with an empty body, then the outcome says so instead of blaming the page shape', async () => {
+    world.fake.faults.push({ raw: '' })
+    const result = await harness().collector.run()
+    expect(result.hashtags[0]).toMatchObject({ outcome: 'malformed', reason: 'the X API sent an empty body, not JSON' })
+  })
+
   test('when the API answers with a redirect, then it is not followed and the run says so', async () => {
     world.fake.faults.push({
       respond: () => new Response('{}', { status: 302, headers: { location: 'https://elsewhere.example/2/tweets' } }),

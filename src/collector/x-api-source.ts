@@ -278,6 +278,10 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
       const paginator = await Promise.race([searching, abandoned])
       const unexpected = unexpectedStatus(current.status)
       if (unexpected !== null) throw unexpected
+      // The client hands an empty body on as an empty value, not as a parse error.
+      if (current.bytes === 0 && current.complete) {
+        throw new SourceError('the X API sent an empty body, not JSON', { kind: 'malformed' }, current.status)
+      }
       return { body: paginator.data, rateLimit: rateLimitOf(paginator.rateLimit) }
     } catch (error) {
       if (error instanceof SourceError) throw error

@@ -5,13 +5,13 @@ import type { PageProgress } from './collector/run'
 import { type Config, ConfigError, loadConfig, type MysqlConfig, type ProcessDefaults, secretValues } from './config'
 import { createDatabase, type Database } from './db/database'
 import { readSqlFiles, tablesOf } from './db/schema'
+import { createResponseCache, type ResponseCache } from './http/response-cache'
 import { storedTweetsPerHashtag } from './modules/hashtags/repository'
 import type { Lifecycle } from './modules/health'
 import { createLogValues, type LogValues } from './observability/log-values'
 import { createLogger, type Logger } from './observability/logger'
 import { LogstashStream } from './observability/logstash-stream'
 import { createCollectorMetrics, createLogShippingMetrics, registerServiceMetrics } from './observability/metrics'
-import { createResponseCache, type ResponseCache } from './shared/response-cache'
 
 /**
  * The composition root: the one place that builds configuration, logger, pools, collector and app,

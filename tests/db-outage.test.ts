@@ -9,7 +9,7 @@ import { connectionOptions, createDatabase, type Database } from '../src/db/data
 import { applySchema } from '../src/db/schema'
 import { createLogger } from '../src/observability/logger'
 import { createCollectorMetrics } from '../src/observability/metrics'
-import { FRESHNESS_MS } from '../src/shared/response-cache'
+import { FRESHNESS_MS } from '../src/http/response-cache'
 import { CapturedLog } from '../src/testing/app'
 import { ENDPOINTS } from '../src/testing/endpoints'
 import { FakeXApi } from '../src/testing/fake-x-api'

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { toMysqlUtc } from '../shared/time'
+import { toMysqlUtc } from '../domain/time'
 
 /**
  * One page of GET /2/tweets/search/recent, as the X API sends it, and what the collector keeps of

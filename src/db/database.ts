@@ -1,6 +1,6 @@
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import { HttpProblem } from '../shared/problem'
+import { HttpProblem } from '../http/problem'
 
 /**
  * The pool and the only way the rest of the code reaches MySQL. Repositories receive a `Sql` —

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { seed } from '../../scripts/seed'
-import { encodeCursor } from '../shared/pagination'
+import { encodeCursor } from '../http/pagination'
 import { type RunningApp, startApp } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import type { Database, Param } from './database'

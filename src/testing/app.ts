@@ -3,11 +3,11 @@ import { Registry } from 'prom-client'
 import { createApp } from '../app'
 import type { Database } from '../db/database'
 import { readSqlFiles, tablesOf } from '../db/schema'
+import { createResponseCache, type ResponseCache } from '../http/response-cache'
 import { storedTweetsPerHashtag } from '../modules/hashtags/repository'
 import type { Lifecycle } from '../modules/health'
 import { createLogger } from '../observability/logger'
 import { createLogShippingMetrics, registerServiceMetrics } from '../observability/metrics'
-import { createResponseCache, type ResponseCache } from '../shared/response-cache'
 
 /** Log lines written by the app under test, parsed. */
 export class CapturedLog extends Writable {

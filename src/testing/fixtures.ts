@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise'
 import { BUMP_VERSION } from '../db/data-version'
-import { FRESHNESS_MS } from '../shared/response-cache'
+import { FRESHNESS_MS } from '../http/response-cache'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
 export interface FixtureUser {

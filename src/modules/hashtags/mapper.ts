@@ -1,5 +1,5 @@
 import type { Static } from 'elysia'
-import { toIsoUtc } from '../../shared/time'
+import { toIsoUtc } from '../../domain/time'
 import type { HashtagSummary } from './model'
 import type { HashtagRow } from './repository'
 

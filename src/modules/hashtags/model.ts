@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
-import { Aggregate } from '../../shared/schemas'
+import { Aggregate } from '../../http/schemas'
 
 export const HashtagSummary = t.Object(
   {

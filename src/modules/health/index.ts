@@ -1,6 +1,6 @@
 import { Elysia, type Static } from 'elysia'
 import { type Database, DatabaseUnavailableError } from '../../db/database'
-import { strictQuery } from '../../shared/query'
+import { strictQuery } from '../../http/query'
 import { Liveness, NoQuery, Readiness } from './model'
 import { readEveryTable } from './repository'
 

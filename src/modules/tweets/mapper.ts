@@ -1,5 +1,5 @@
 import type { Static } from 'elysia'
-import { toIsoUtc } from '../../shared/time'
+import { toIsoUtc } from '../../domain/time'
 import type { ByHour, ByLang, Tweet } from './model'
 import type { LangRow, QuarterRow, TweetRow } from './repository'
 

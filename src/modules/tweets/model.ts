@@ -1,6 +1,6 @@
 import { FormatRegistry, Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
-import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../shared/schemas'
+import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../http/schemas'
 
 export const Author = t.Object({
   id: IdString('Id of the author.'),

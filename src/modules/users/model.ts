@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
-import { Aggregate, CursorParam, IdString, LimitParam, Page } from '../../shared/schemas'
+import { Aggregate, CursorParam, IdString, LimitParam, Page } from '../../http/schemas'
 
 export const User = t.Object(
   {

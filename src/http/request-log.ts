@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
-import { echo } from '../shared/echo'
-import { pathStart } from '../shared/request-url'
+import type { Logger } from '../observability/logger'
 import { routeLabel, sentStatus } from './answer'
-import type { Logger } from './logger'
+import { echo } from './echo'
+import { pathStart } from './request-url'
 
 /**
  * Request ids and the access log. Every request gets an id — the caller's X-Request-Id when it is

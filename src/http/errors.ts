@@ -1,9 +1,9 @@
 import { Elysia, NotFoundError, ParseError, ValidationError } from 'elysia'
 import { asError, type Logger } from '../observability/logger'
-import { requestIdOf } from '../observability/request-log'
 import { echo, quote } from './echo'
 import { HttpProblem, invalidParameters, type ParameterError, PROBLEM_CONTENT_TYPE } from './problem'
 import { acceptsOf } from './query'
+import { requestIdOf } from './request-log'
 
 /**
  * The one place errors become responses. Anything thrown on any route ends here as RFC 9457

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS hashtags (
   tag VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   newest_id BIGINT UNSIGNED NULL COMMENT 'since_id of the next collection',
   last_collected_at DATETIME(3) NULL COMMENT 'end of the last collection, UTC',
-  last_outcome VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL COMMENT 'ok, partial, rate_limited, failed, ...',
+  last_outcome VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NULL COMMENT 'how the last collection ended (ok, truncated, rate_limited, ...: HashtagOutcome); in_progress while it runs',
   last_result_count INT UNSIGNED NULL COMMENT 'tweets returned by the last collection',
   last_success_at DATETIME(3) NULL COMMENT 'end of the last successful collection, UTC',
   created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),

@@ -1,16 +1,22 @@
 import type { SearchSource } from './source'
 
-/** How a hashtag's collection ended. */
-export type HashtagOutcome =
-  | 'ok' // every page fetched
-  | 'truncated' // stopped at MAX_PAGES_PER_HASHTAG; older tweets beyond it are skipped
-  | 'rate_limited' // the rate-limit reset was further away than COLLECT_MAX_WAIT, or the waits ran out
-  | 'usage_capped' // monthly cap reached
-  | 'unauthorized' // 401/403
-  | 'malformed' // a page was not a recent-search response
-  | 'failed' // retries exhausted, a request the API refused, an unusable answer, a database error, the lock lost
-  | 'interrupted' // the service is shutting down
-  | 'skipped' // not attempted: the run stopped before it
+/**
+ * How a hashtag's collection ended, as recorded in hashtags.last_outcome. A list, not only a type: the
+ * README's list of outcomes is checked against it (tests/readme.test.ts).
+ */
+export const HASHTAG_OUTCOMES = [
+  'ok', // every page fetched
+  'truncated', // stopped at MAX_PAGES_PER_HASHTAG; older tweets beyond it are skipped
+  'rate_limited', // the rate-limit reset was further away than COLLECT_MAX_WAIT, or the waits ran out
+  'usage_capped', // monthly cap reached
+  'unauthorized', // 401/403
+  'malformed', // a page was not a recent-search response
+  'failed', // retries exhausted, a request the API refused, an unusable answer, a database error, the lock lost
+  'interrupted', // the service is shutting down
+  'skipped', // not attempted: the run stopped before it
+] as const
+
+export type HashtagOutcome = (typeof HASHTAG_OUTCOMES)[number]
 
 /** Outcomes after which the hashtag's since_id moves forward; the others leave it for the next run. */
 export const advancesSinceId = (outcome: HashtagOutcome): boolean => outcome === 'ok' || outcome === 'truncated'
@@ -32,7 +38,10 @@ export interface HashtagRun {
   reason?: string
 }
 
-export type RunOutcome = 'success' | 'partial' | 'failed' | 'skipped'
+/** How a run ended (the outcome label of twitter_collector_runs_total); checked against the README like HASHTAG_OUTCOMES. */
+export const RUN_OUTCOMES = ['success', 'partial', 'failed', 'skipped'] as const
+
+export type RunOutcome = (typeof RUN_OUTCOMES)[number]
 
 export interface RunSummary {
   outcome: RunOutcome

@@ -79,10 +79,10 @@ export const errorHandler = (logger: Logger) =>
       const logged = { url: { path: echo(path) }, http: { request: { id: requestId } } }
       let problem = clientProblem(error, request.method)
       if (problem === null) {
-        logger.error({ err: asError(error), ...logged }, 'request failed')
+        logger.error({ err: asError(error), event: { action: 'request-failed' }, ...logged }, 'request failed')
         problem = INTERNAL
       } else if (problem.status >= 500 && problem.cause !== undefined) {
-        logger.warn({ err: asError(problem.cause), ...logged }, problem.detail)
+        logger.warn({ err: asError(problem.cause), event: { action: 'request-unavailable' }, ...logged }, problem.detail)
       }
       set.status = problem.status
       return problemResponse(problem, path, requestId)
@@ -92,7 +92,15 @@ function lastResort(logger: Logger, handle: (request: Request) => unknown, reque
   const fail = (error: unknown) => {
     const requestId = requestIdOf(request)
     const path = new URL(request.url, 'http://localhost').pathname
-    logger.error({ err: asError(error), url: { path: echo(path) }, http: { request: { id: requestId } } }, 'request failed')
+    logger.error(
+      {
+        err: asError(error),
+        event: { action: 'request-failed' },
+        url: { path: echo(path) },
+        http: { request: { id: requestId } },
+      },
+      'request failed',
+    )
     return problemResponse(INTERNAL, path, requestId)
   }
   try {

@@ -1,0 +1,42 @@
+/**
+ * Every value of `event.action`, the field each log line carries to say what happened, with what it
+ * means. It is the one list: the README's table of events is this list, and tests/readme.test.ts
+ * checks that every action the sources log is in it and every action in it is logged somewhere.
+ * Meanings are written for the README (Markdown, no `|`).
+ */
+export const EVENTS = {
+  'config-invalid': 'the configuration does not parse; the message names every bad variable, the process exits 2',
+  'service-starting': 'the service is building its parts (`twitter.source`, `twitter.logstash`)',
+  'database-waiting': 'the database does not answer yet; applying the schema is tried again after a backoff',
+  'schema-failed': 'the schema could not be applied within 60 s; the process exits 1',
+  'collection-startup-timeout': 'the start-up collection outlasted `COLLECT_STARTUP_TIMEOUT`: the API starts, the run goes on',
+  'service-started': 'the API listens (`url.port`)',
+  'http-request': 'a request was answered: the access log, one line per request',
+  'request-failed': 'a request failed on our side and got a 500; the error is logged here and never sent',
+  'request-unavailable':
+    'a request got a 5xx problem that has a cause, such as a 503 for a database that is down or too slow; the cause is logged here',
+  'service-stopping': 'SIGTERM or SIGINT: requests in flight are finished and the collection stops',
+  'service-stopped': 'requests answered, collection stopped, pools closed; the process exits 0',
+  'service-stop-timeout': 'shutdown outlasted its 8 s bound; the line names what was still pending, the process exits 1',
+  'unhandled-rejection': 'a promise was rejected with no handler (a bug); the service goes on',
+  'collector-sample-data': 'no `TWITTER_BEARER_TOKEN`: the collector replays the bundled synthetic sample data',
+  'collection-started': 'a run holds the collector lock and starts (`twitter.source`, `twitter.hashtags`)',
+  'collector-page': 'a page was stored: tweets, new, known and skipped, and users',
+  'collector-retry': 'an X API request failed with a 5xx, a timeout or a network error and is sent again after a backoff',
+  'collector-rate-limit-wait': 'the collector waits for the X API rate-limit window to reset (`twitter.wait_ms`)',
+  'collector-since-id-dropped':
+    'the X API refused the stored since_id (older than its window); the hashtag is collected without it',
+  'collector-partial-errors':
+    "a page carried the API's partial errors: counted, the first 20 logged; the rest of the page is stored",
+  'collector-tweets-skipped': 'tweets of a stored page were left out: their ids and reasons',
+  'collector-hashtag-stopped': "a hashtag's collection ended early on a fault or a stop: its outcome (`twitter.outcome`) and why",
+  'collector-state-not-recorded':
+    "a hashtag's outcome could not be written to `hashtags`; its row keeps what it said (`in_progress` once a page was stored)",
+  'collection-finished': 'a run ended: its outcome, its duration and how many hashtags it covered',
+  'collection-failed': 'a run could not start: registering the hashtags or taking the lock failed (the database is away)',
+} as const satisfies Record<string, string>
+
+export type EventAction = keyof typeof EVENTS
+
+/** Every `event.action` value, in the order of EVENTS. */
+export const EVENT_ACTIONS = Object.keys(EVENTS) as readonly EventAction[]

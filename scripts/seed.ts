@@ -14,8 +14,9 @@ import mysql from 'mysql2/promise'
 import { registerHashtags } from '../src/collector/store'
 import { loadConfig, type MysqlConfig } from '../src/config'
 import { rebuildCounts } from '../src/db/counts'
-import { connectionOptions, createDatabase } from '../src/db/database'
+import { createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
+import { connectionOptions } from '../src/db/session'
 import { mulberry32, pick, weighted } from './random'
 
 export interface SeedOptions {

@@ -3,11 +3,13 @@ import { type App, createApp } from './app'
 import { type Collector, createCollector } from './collector'
 import type { PageProgress } from './collector/run'
 import { type Config, ConfigError, loadConfig, type MysqlConfig, type ProcessDefaults, secretValues } from './config'
-import { createDatabase, type Database } from './db/database'
+import { dataVersions } from './db/data-version'
+import { createDatabase } from './db/database'
 import { readSqlFiles, tablesOf } from './db/schema'
+import type { Database } from './db/sql'
+import type { Lifecycle } from './domain/lifecycle'
 import { createResponseCache, type ResponseCache } from './http/response-cache'
 import { storedTweetsPerHashtag } from './modules/hashtags/repository'
-import type { Lifecycle } from './modules/health'
 import { createLogValues, type LogValues } from './observability/log-values'
 import { createLogger, type Logger } from './observability/logger'
 import { LogstashStream } from './observability/logstash-stream'
@@ -93,7 +95,7 @@ export function composeService(env: Record<string, string | undefined> = process
     storedTweets: () => storedTweetsPerHashtag(db),
     intervalMs: config.collector.intervalMs,
   })
-  const cache = createResponseCache(db, config.responseCacheBytes, config.mysql.queryTimeoutMs)
+  const cache = createResponseCache(dataVersions(db), config.responseCacheBytes, config.mysql.queryTimeoutMs)
   const writer = config.collector.source === 'off' ? null : createWriterPool(config.mysql)
   const collector =
     writer === null

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import mysql from 'mysql2/promise'
-import { connectionOptions } from '../src/db/database'
+import { connectionOptions } from '../src/db/session'
 import { ENDPOINTS } from '../src/testing/endpoints'
 import { isParserRefusal, rawRequest } from '../src/testing/raw-http'
 import { useSampleService } from '../src/testing/sample-service'

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import mysql from 'mysql2/promise'
 import { runWrk } from '../scripts/bench/wrk'
 import { seed } from '../scripts/seed'
-import { connectionOptions } from '../src/db/database'
+import { connectionOptions } from '../src/db/session'
 import { createTestDatabase, type TestDatabase } from '../src/testing/database'
 import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
 

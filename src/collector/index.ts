@@ -1,5 +1,5 @@
 import type { Config } from '../config'
-import type { Database } from '../db/database'
+import type { Database } from '../db/sql'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
 import { collect, type PageProgress, type RunSummary } from './run'

@@ -1,7 +1,8 @@
 import type { CollectorConfig } from '../config'
-import { type Database, DatabaseUnavailableError } from '../db/database'
+import { commitWait } from '../db/data-version'
+import { DatabaseUnavailableError } from '../db/errors'
 import { type LockHold, LockLostError, withNamedLock } from '../db/lock'
-import { FRESHNESS_MS } from '../http/response-cache'
+import type { Database } from '../db/sql'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
 import { type FetchState, fetchPage, stopOf } from './fetch-policy'
@@ -85,9 +86,8 @@ export async function collect(deps: CollectorDeps, signal: AbortSignal = new Abo
     if (!lock.acquired) {
       return finish({ outcome: 'skipped', hashtags: [], reason: 'another process holds the collector lock and is collecting' })
     }
-    // Commit wait: replicas trust a version read for FRESHNESS_MS after it started, so once this has
-    // passed, every request anywhere sees what the run wrote.
-    await Bun.sleep(FRESHNESS_MS)
+    // Once the commit wait has passed, every request anywhere sees what the run wrote.
+    await commitWait()
     return finish(lock.result)
   } finally {
     clearTimeout(timeout)

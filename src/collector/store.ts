@@ -1,6 +1,6 @@
 import { BUMP_VERSION, bumpVersion } from '../db/data-version'
-import type { Database, Row, Sql, Statement } from '../db/database'
 import { LockLostError, stillHeld } from '../db/lock'
+import type { Database, Row, Sql, Statement } from '../db/sql'
 import { advancesSinceId, type HashtagOutcome } from './outcome'
 import type { ParsedPage, SkippedTweet, TweetRecord } from './page'
 

@@ -1,5 +1,5 @@
 import { BUMP_VERSION } from './data-version'
-import type { Database, Row } from './database'
+import type { Database, Row } from './sql'
 
 /**
  * hashtag_counts against the rows it counts. The collector keeps the counts in the same transaction

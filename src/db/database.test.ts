@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net'
 import { loadConfig } from '../config'
 import { type RunningApp, startApp } from '../testing/app'
 import { createDatabase } from './database'
+import { DatabaseUnavailableError } from './errors'
 
 const servers: Server[] = []
 const apps: RunningApp[] = []
@@ -86,7 +87,7 @@ describe('pool', () => {
     }
   })
 
-  test('when more requests wait than the pool queue holds, then the surplus gets 503 at once', async () => {
+  test('when more requests wait than the pool queue holds, then the surplus is refused as unavailable at once', async () => {
     const db = createDatabase({ ...base, database: 'information_schema', poolSize: 1, queryTimeoutMs: 5_000 })
     try {
       // One runs, 50 queue (50 per pooled connection), the other 9 are turned away.
@@ -94,12 +95,12 @@ describe('pool', () => {
         Array.from({ length: 60 }, () =>
           db.rows('SELECT SLEEP(0.01) AS s').then(
             () => 'ok',
-            (error: { status?: number }) => error.status,
+            (error: unknown) => (error instanceof DatabaseUnavailableError ? 'unavailable' : error),
           ),
         ),
       )
       expect(outcomes.filter((o) => o === 'ok').length).toBe(51)
-      expect(outcomes.filter((o) => o === 503).length).toBe(9)
+      expect(outcomes.filter((o) => o === 'unavailable').length).toBe(9)
     } finally {
       await db.close()
     }
@@ -110,7 +111,7 @@ describe('pool', () => {
     try {
       const started = performance.now()
       const error = await db.rows('SELECT SLEEP(5)').catch((e: unknown) => e)
-      expect((error as { status?: number }).status).toBe(503)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
       expect(performance.now() - started).toBeLessThan(1_000)
       expect(Number((await db.rows<any>('SELECT 1 AS one'))[0].one)).toBe(1)
     } finally {
@@ -129,7 +130,7 @@ describe('pool', () => {
         'SELECT COUNT(*) AS slow FROM information_schema.COLLATIONS a, information_schema.COLLATIONS b, information_schema.COLLATIONS c, information_schema.COLLATIONS d'
       const started = performance.now()
       const error = await db.rows(heavy).catch((e: unknown) => e)
-      expect((error as { status?: number }).status).toBe(503)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
       expect(((error as Error).cause as { errno?: number }).errno).toBe(1969)
       expect(performance.now() - started).toBeLessThan(2_000)
       const running = await db.rows<any>(

@@ -1,6 +1,8 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import { openConnection, type Statement, withDeadline } from './database'
+import { withinDeadline } from './errors'
+import { openConnection } from './session'
+import type { Statement } from './sql'
 
 /**
  * A MySQL named lock (GET_LOCK) held on a connection of its own for as long as `work` runs. Named
@@ -94,7 +96,7 @@ export async function withNamedLock<T>(
   } finally {
     // A connection the server already closed cannot say goodbye: ending it could wait forever.
     if (lost.signal.aborted) connection.destroy()
-    else await withDeadline(connection.end(), config.connectTimeoutMs).catch(() => connection.destroy())
+    else await withinDeadline(connection.end(), config.connectTimeoutMs).catch(() => connection.destroy())
   }
 }
 

@@ -3,7 +3,7 @@ import { seed } from '../../scripts/seed'
 import { encodeCursor } from '../http/pagination'
 import { type RunningApp, startApp } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
-import type { Database, Param } from './database'
+import type { Database, Param } from './sql'
 
 /**
  * No request path scans the tweets table. Every statement the real app sends while answering the

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
 import { COMPARE_COUNTS, type CountsRow, countsDisagree, REBUILD_COUNTS } from './counts'
-import { openConnection, type Sql } from './database'
+import { openConnection } from './session'
+import type { Sql } from './sql'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container

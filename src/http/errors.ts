@@ -1,4 +1,5 @@
 import { Elysia, NotFoundError, ParseError, ValidationError } from 'elysia'
+import { UnavailableError } from '../domain/unavailable'
 import { asError, type Logger } from '../observability/logger'
 import { echo, quote } from './echo'
 import { HttpProblem, invalidParameters, type ParameterError, PROBLEM_CONTENT_TYPE } from './problem'
@@ -43,6 +44,17 @@ export function notFound(method: string, allowed: string[]): HttpProblem {
  */
 function clientProblem(error: unknown, method: string): HttpProblem | null {
   if (error instanceof HttpProblem) return error
+  // Not the client's doing, but not a bug either: a dependency that cannot answer now.
+  if (error instanceof UnavailableError) {
+    return new HttpProblem(
+      503,
+      error.message,
+      { headers: { 'Retry-After': String(error.retryAfterSeconds) } },
+      {
+        cause: error.cause ?? error,
+      },
+    )
+  }
   if (error instanceof ValidationError && error.type === 'query') return fromValidation(error)
   if (error instanceof NotFoundError) return notFound(method, [])
   if (error instanceof ParseError) return new HttpProblem(400, 'the request body could not be parsed')

@@ -3,12 +3,12 @@ import { Registry } from 'prom-client'
 import { createCollector } from '../collector'
 import { createXApiSource } from '../collector/x-api-source'
 import { loadConfig } from '../config'
+import { FRESHNESS_MS, versionGate } from '../db/data-version'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
 import { CapturedLog, type RunningApp, startApp } from '../testing/app'
 import { createTestDatabase, type TestDatabase } from '../testing/database'
 import { FakeXApi } from '../testing/fake-x-api'
-import { FRESHNESS_MS, versionGate } from './response-cache'
 
 let database: TestDatabase
 let fake: FakeXApi

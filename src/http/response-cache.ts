@@ -1,22 +1,22 @@
 import { LRUCache } from 'lru-cache'
-import { readVersion } from '../db/data-version'
-import { type Sql, withDeadline } from '../db/database'
+import { withDeadline } from '../domain/deadline'
+import { UnavailableError } from '../domain/unavailable'
 
 /**
- * Answers computed once per data version. The data only changes when the collector commits, and
- * every commit bumps the version in the database (table data_version). An answer is served for the
- * version of a read of data_version that started at most FRESHNESS_MS before the request arrived:
- *
- * - under load, reads run back to back and requests rarely wait for one;
- * - a collector that waits FRESHNESS_MS after its commit before it reports the commit done
- *   ("commit wait") knows that every request arriving afterwards, in any replica, sees it;
- * - in this process, the collector's commits also mark the last read as too old at once.
- *
- * Answers carry an ETag (version and key), and a matching If-None-Match gets a 304.
+ * Answers computed once per data version (the protocol is in db/data-version.ts: which version a
+ * request may trust, and the collector's commit wait). Answers carry an ETag (version and key), and a
+ * matching If-None-Match gets a 304.
  */
 
-/** How old (by its start) a version read may be and still be trusted; the collector's commit wait. */
-export const FRESHNESS_MS = 50
+/** What the cache needs of the data version: the version a request may trust, and word of a local commit. */
+export interface Versions {
+  /** The version according to a read recent enough to trust, or a new read. */
+  current(): Promise<string>
+  /** That version when it is already known, without waiting; null when a read is needed. */
+  known(): string | null
+  /** Forgets the last read: a write has just committed in this process. */
+  invalidate(): void
+}
 
 export interface Computed {
   body: unknown
@@ -27,62 +27,6 @@ interface Entry {
   version: string
   body: Uint8Array
   headers: Record<string, string>
-}
-
-export interface VersionGate {
-  /** The version according to a read that started at most FRESHNESS_MS ago, or a new read. */
-  current(): Promise<string>
-  /** That version when it is already known, without waiting; null when a read is needed. */
-  known(): string | null
-  /** Forgets the last read: a write has just committed in this process. */
-  invalidate(): void
-}
-
-export function versionGate(read: () => Promise<string>, freshnessMs = FRESHNESS_MS): VersionGate {
-  let latest: { version: string; startedAt: number } | null = null
-  let running: { promise: Promise<string>; startedAt: number } | null = null
-  let generation = 0
-
-  const start = (): Promise<string> => {
-    const startedAt = performance.now()
-    const started = generation
-    const promise = read()
-    running = { promise, startedAt }
-    promise.then(
-      (version) => {
-        if (started === generation && (latest === null || latest.startedAt < startedAt)) latest = { version, startedAt }
-      },
-      () => {},
-    )
-    const clear = () => {
-      if (running?.promise === promise) running = null
-    }
-    promise.then(clear, clear)
-    return promise
-  }
-
-  const known = (): string | null => {
-    const now = performance.now()
-    if (latest === null || now - latest.startedAt > freshnessMs) return null
-    // Fresh enough; start the next read early, so that one is always recent under load.
-    if (running === null && now - latest.startedAt > freshnessMs / 2) start().catch(() => {})
-    return latest.version
-  }
-
-  return {
-    known,
-    current() {
-      const version = known()
-      if (version !== null) return Promise.resolve(version)
-      if (running !== null && performance.now() - running.startedAt <= freshnessMs) return running.promise
-      return start()
-    },
-    invalidate() {
-      generation++
-      latest = null
-      running = null
-    },
-  }
 }
 
 /** The cache key of a request: its route and its normalised parameters, in a fixed order. */
@@ -112,8 +56,7 @@ export interface ResponseCache {
  * @param budgetMs longest a request may take to get its answer (version read and computation
  *   together); past it, 503, even while a slow statement is still running.
  */
-export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number): ResponseCache {
-  const gate = versionGate(() => readVersion(sql))
+export function createResponseCache(gate: Versions, maxBytes: number, budgetMs: number): ResponseCache {
   const entries = new LRUCache<string, Entry>({
     maxSize: Math.max(1, maxBytes),
     sizeCalculation: (entry, key) => entry.body.byteLength + key.length * 2 + 256,
@@ -181,7 +124,11 @@ export function createResponseCache(sql: Sql, maxBytes: number, budgetMs: number
         const etag = etagOf(version, key)
         return reply(set, etag, clientHolds(request, etag) ? null : kept)
       }
-      return withDeadline(answer(request, set, key, compute), budgetMs)
+      return withDeadline(
+        answer(request, set, key, compute),
+        budgetMs,
+        () => new UnavailableError(`the database is unavailable (no answer within ${budgetMs} ms); retry later`),
+      )
     },
     invalidate: () => gate.invalidate(),
   }

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import { createApp } from '../app'
-import type { Database } from '../db/database'
+import { dataVersions } from '../db/data-version'
 import { readSqlFiles, tablesOf } from '../db/schema'
+import type { Database } from '../db/sql'
+import type { Lifecycle } from '../domain/lifecycle'
 import { createResponseCache, type ResponseCache } from '../http/response-cache'
 import { storedTweetsPerHashtag } from '../modules/hashtags/repository'
-import type { Lifecycle } from '../modules/health'
 import { createLogger } from '../observability/logger'
 import { createLogShippingMetrics, registerServiceMetrics } from '../observability/metrics'
 
@@ -39,7 +40,7 @@ export function startApp(db: Database, options: { corsOrigins?: string[] } = {})
     intervalMs: null,
   })
   createLogShippingMetrics(registry)
-  const cache = createResponseCache(db, 32 * 1024 * 1024, db.config.queryTimeoutMs)
+  const cache = createResponseCache(dataVersions(db), 32 * 1024 * 1024, db.config.queryTimeoutMs)
   const app = createApp({
     db,
     cache,

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { loadConfig, type MysqlConfig } from '../config'
-import { connectionOptions, createDatabase, type Database } from '../db/database'
+import { createDatabase } from '../db/database'
 import { applySchema } from '../db/schema'
+import { connectionOptions } from '../db/session'
+import type { Database } from '../db/sql'
 import { createWriterPool } from '../root'
 
 /**

@@ -1,6 +1,5 @@
 import type mysql from 'mysql2/promise'
-import { BUMP_VERSION } from '../db/data-version'
-import { FRESHNESS_MS } from '../http/response-cache'
+import { BUMP_VERSION, commitWait } from '../db/data-version'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
 export interface FixtureUser {
@@ -26,15 +25,15 @@ const mysqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
  * Every write the API can show bumps the data version, then waits out the freshness window (the
  * commit wait every writer owes): only then may it count on every answer showing it.
  */
-export async function bumpVersion(admin: mysql.Connection): Promise<void> {
+export async function bumpVersionAndWait(admin: mysql.Connection): Promise<void> {
   await admin.query(BUMP_VERSION)
-  await Bun.sleep(FRESHNESS_MS)
+  await commitWait()
 }
 
 export async function insertHashtags(admin: mysql.Connection, tags: string[]): Promise<void> {
   if (tags.length === 0) return
   await admin.query('INSERT IGNORE INTO hashtags (tag) VALUES ?', [tags.map((tag) => [tag])])
-  await bumpVersion(admin)
+  await bumpVersionAndWait(admin)
 }
 
 export async function insertUsers(admin: mysql.Connection, users: FixtureUser[]): Promise<void> {
@@ -42,7 +41,7 @@ export async function insertUsers(admin: mysql.Connection, users: FixtureUser[])
   await admin.query('INSERT INTO users (id, username, name, followers_count, updated_at) VALUES ?', [
     users.map((u) => [u.id, u.username, u.name, u.followers_count, '2026-11-01 00:00:00.000']),
   ])
-  await bumpVersion(admin)
+  await bumpVersionAndWait(admin)
 }
 
 export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet[]): Promise<void> {
@@ -51,5 +50,5 @@ export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet
   )
   if (rows.length === 0) return
   await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [rows])
-  await bumpVersion(admin)
+  await bumpVersionAndWait(admin)
 }

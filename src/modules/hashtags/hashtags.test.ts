@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../../testing/app'
 import { HASHTAGS, loadCoreData, TWEETS } from '../../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../../testing/database'
-import { bumpVersion } from '../../testing/fixtures'
+import { bumpVersionAndWait } from '../../testing/fixtures'
 
 let database: TestDatabase
 let app: RunningApp
@@ -13,7 +13,7 @@ beforeAll(async () => {
   await database.admin.query(
     "UPDATE hashtags SET last_collected_at = '2026-11-28 09:00:02.314', last_outcome = 'ok' WHERE tag = 'devops'",
   )
-  await bumpVersion(database.admin)
+  await bumpVersionAndWait(database.admin)
   app = startApp(database.db)
 })
 

@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import type { Database } from '../../db/database'
+import type { Database } from '../../db/sql'
 import { problemResponses } from '../../http/problem'
 import { strictQuery } from '../../http/query'
 import type { ResponseCache } from '../../http/response-cache'

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { createDatabase, type Database } from '../../db/database'
+import { createDatabase } from '../../db/database'
+import type { Database } from '../../db/sql'
 import { type RunningApp, startApp } from '../../testing/app'
 import { createTestDatabase, type TestDatabase } from '../../testing/database'
 

@@ -1,13 +1,10 @@
 import { Elysia, type Static } from 'elysia'
-import { type Database, DatabaseUnavailableError } from '../../db/database'
+import { DatabaseUnavailableError } from '../../db/errors'
+import type { Database } from '../../db/sql'
+import type { Lifecycle } from '../../domain/lifecycle'
 import { strictQuery } from '../../http/query'
 import { Liveness, NoQuery, Readiness } from './model'
 import { readEveryTable } from './repository'
-
-export interface Lifecycle {
-  /** Set once a shutdown has begun: readiness then fails so load balancers stop sending traffic. */
-  shuttingDown: boolean
-}
 
 type ReadinessBody = Static<typeof Readiness>
 
@@ -33,7 +30,7 @@ function unusable(error: unknown): { check: 'down' | 'denied'; detail: string } 
   if (DATABASE_DENIED.has(errnoOf(error) ?? 0)) {
     return { check: 'denied', detail: "database: access refused to the service's user (a missing privilege or a wrong password)" }
   }
-  if (error instanceof DatabaseUnavailableError) return { check: 'down', detail: `database: ${error.detail}` }
+  if (error instanceof DatabaseUnavailableError) return { check: 'down', detail: `database: ${error.message}` }
   const code = (error as { code?: unknown } | null)?.code
   return { check: 'down', detail: `database: the check failed (${typeof code === 'string' ? code : 'unknown error'})` }
 }

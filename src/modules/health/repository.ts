@@ -1,4 +1,4 @@
-import type { Row, Sql } from '../../db/database'
+import type { Row, Sql } from '../../db/sql'
 
 /**
  * Reads nothing from every table of the schema, in one statement: the server checks that each table

@@ -1,4 +1,4 @@
-import type { Param, Row, Sql } from '../../db/database'
+import type { Param, Row, Sql } from '../../db/sql'
 
 export interface TweetFilter {
   hashtag?: string

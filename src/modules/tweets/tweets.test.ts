@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../../testing/app'
 import { byIdDesc, HASHTAGS, loadCoreData, TWEETS, USERS } from '../../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../../testing/database'
-import { bumpVersion, insertTweets } from '../../testing/fixtures'
+import { bumpVersionAndWait, insertTweets } from '../../testing/fixtures'
 
 let database: TestDatabase
 let app: RunningApp
@@ -117,7 +117,7 @@ describe('GET /api/v1/resources/tweets/all', () => {
       expect(seen.filter((id) => before.includes(id))).toEqual(before)
     } finally {
       await database.admin.query('DELETE FROM tweets WHERE id IN (1999999999999999998, 999)')
-      await bumpVersion(database.admin)
+      await bumpVersionAndWait(database.admin)
     }
   })
 })

@@ -1,4 +1,4 @@
-import type { Row, Sql } from '../../db/database'
+import type { Row, Sql } from '../../db/sql'
 
 export interface UserRow extends Row {
   id: string

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type RunningApp, startApp } from '../../testing/app'
 import { loadCoreData, USERS } from '../../testing/core-data'
 import { createTestDatabase, type TestDatabase } from '../../testing/database'
-import { bumpVersion } from '../../testing/fixtures'
+import { bumpVersionAndWait } from '../../testing/fixtures'
 
 let database: TestDatabase
 let app: RunningApp
@@ -63,13 +63,13 @@ describe('GET /api/v1/resources/users/top5', () => {
 
   test('when a follower count changes, then the ranking follows it', async () => {
     await database.admin.query('UPDATE users SET followers_count = 999999 WHERE id = 500')
-    await bumpVersion(database.admin)
+    await bumpVersionAndWait(database.admin)
     try {
       const { body } = await get('/api/v1/resources/users/top5')
       expect(body.data[0]).toEqual({ id: '500', username: 'erin', name: 'Erin', followers_count: 999999 })
     } finally {
       await database.admin.query('UPDATE users SET followers_count = 10 WHERE id = 500')
-      await bumpVersion(database.admin)
+      await bumpVersionAndWait(database.admin)
     }
   })
 })

@@ -17,6 +17,7 @@ import { rebuildCounts } from '../src/db/counts'
 import { createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { connectionOptions } from '../src/db/session'
+import { toMysqlUtc } from '../src/domain/time'
 import { mulberry32, pick, weighted } from './random'
 
 export interface SeedOptions {
@@ -98,7 +99,7 @@ export function zipf(random: () => number, n: number, s: number): () => number {
   }
 }
 
-const mysqlTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+const mysqlTime = (ms: number) => toMysqlUtc(new Date(ms).toISOString())
 
 const DEADLOCK = 1213
 const BATCH_ATTEMPTS = 5

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { normalizeHashtag } from './domain/hashtag'
 
 /**
  * The only reader of the environment. Every variable the service understands is declared once in
@@ -59,18 +60,17 @@ const oneOf =
   (raw) =>
     (values as string[]).includes(raw) ? (raw as T) : fail(`one of ${values.join(', ')}`)
 
-const HASHTAG = /^[\p{L}\p{M}\p{N}_]{1,100}$/u
-
 /** "devops, #SRE" → ['devops', 'sre']: lowercase, without '#', without duplicates. */
 const hashtagList: Parser<string[]> = (raw) => {
   const tags = raw
     .split(',')
-    .map((tag) => tag.trim().replace(/^#/, '').toLowerCase())
+    .map((tag) => tag.trim())
     .filter((tag) => tag !== '')
-  if (tags.length === 0 || !tags.every((tag) => HASHTAG.test(tag))) {
+    .map(normalizeHashtag)
+  if (tags.length === 0 || !tags.every((tag) => tag !== null)) {
     fail("a comma-separated list of hashtags (letters, digits, '_'; '#' optional)")
   }
-  return [...new Set(tags)]
+  return [...new Set(tags as string[])]
 }
 
 const httpsUrl: Parser<URL> = (raw) => {

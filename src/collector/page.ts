@@ -1,5 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { isUint64 } from '../domain/ids'
+import { normalizeLanguage } from '../domain/language'
 import { toMysqlUtc } from '../domain/time'
 
 /**
@@ -9,19 +11,20 @@ import { toMysqlUtc } from '../domain/time'
  * the columns can store, so one bad record costs that record and never its page.
  */
 
-const IdString = Type.String({ pattern: '^[0-9]{1,20}$' })
+/** An id as the API sends it: decimal digits (whether they fit 64 bits is checked per record). */
+const ApiId = Type.String({ pattern: '^[0-9]{1,20}$' })
 
 const ApiTweet = Type.Object({
-  id: IdString,
+  id: ApiId,
   text: Type.String(),
-  author_id: IdString,
+  author_id: ApiId,
   created_at: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$' }),
   lang: Type.Optional(Type.Unknown()),
   entities: Type.Optional(Type.Unknown()),
 })
 
 const ApiUser = Type.Object({
-  id: IdString,
+  id: ApiId,
   username: Type.String({ minLength: 1 }),
   name: Type.String(),
   public_metrics: Type.Object({ followers_count: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }),
@@ -131,8 +134,6 @@ export class MalformedPageError extends Error {
   override name = 'MalformedPageError'
 }
 
-const LANG = /^[a-z]{2,8}(-[a-z0-9]{1,8})*$/
-const MAX_ID = 18_446_744_073_709_551_615n
 /** Bytes of a TEXT column (utf8mb4 counts bytes, not characters, against this). */
 const MAX_TEXT_BYTES = 65_535
 /** VARCHAR lengths of users.username and users.name, in characters (code points). */
@@ -141,7 +142,6 @@ const MAX_NAME = 255
 /** Partial errors kept in full per page, for the log; the rest are only counted. */
 const KEPT_PARTIAL_ERRORS = 20
 
-const inIdRange = (id: string) => BigInt(id) <= MAX_ID
 const codePoints = (text: string) => {
   let count = 0
   for (const _ of text) count++
@@ -185,7 +185,7 @@ function usersOf(items: unknown[]): { users: Map<string, UserRecord>; invalid: S
       continue
     }
     if (users.has(item.id)) continue
-    if (!inIdRange(item.id) || codePoints(item.username) > MAX_USERNAME || codePoints(item.name) > MAX_NAME) {
+    if (!isUint64(item.id) || codePoints(item.username) > MAX_USERNAME || codePoints(item.name) > MAX_NAME) {
       invalid.add(item.id)
       continue
     }
@@ -236,7 +236,7 @@ export function parsePage(body: unknown, searchedTag: string, tracked: ReadonlyS
       continue
     }
     seen.add(item.id)
-    if (!inIdRange(item.id) || !inIdRange(item.author_id)) {
+    if (!isUint64(item.id) || !isUint64(item.author_id)) {
       skip('id_out_of_range')
       continue
     }
@@ -254,18 +254,17 @@ export function parsePage(body: unknown, searchedTag: string, tracked: ReadonlyS
       skip(invalid.has(item.author_id) ? 'author_invalid' : 'author_missing')
       continue
     }
-    const lang = typeof item.lang === 'string' ? item.lang.toLowerCase() : 'und'
     tweets.push({
       id: item.id,
       authorId: item.author_id,
-      lang: LANG.test(lang) && lang.length <= 16 ? lang : 'und',
+      lang: normalizeLanguage(item.lang),
       text: item.text,
       createdAt,
       hashtags: trackedTagsOf(item.entities, searchedTag, tracked),
     })
   }
   const metaNewest = body.meta.newest_id
-  const validNewest = typeof metaNewest === 'string' && /^[0-9]{1,20}$/.test(metaNewest) && inIdRange(metaNewest)
+  const validNewest = typeof metaNewest === 'string' && /^[0-9]{1,20}$/.test(metaNewest) && isUint64(metaNewest)
   const errors = body.errors ?? []
   // Only the authors of stored tweets are written: the users table holds authors of stored tweets.
   const authors = new Set(tweets.map((tweet) => tweet.authorId))

@@ -1,6 +1,7 @@
 import { BUMP_VERSION, bumpVersion } from '../db/data-version'
 import { LockLostError, stillHeld } from '../db/lock'
 import type { Database, Row, Sql, Statement } from '../db/sql'
+import { toMysqlUtc } from '../domain/time'
 import { advancesSinceId, type HashtagOutcome } from './outcome'
 import type { ParsedPage, SkippedTweet, TweetRecord } from './page'
 
@@ -32,7 +33,7 @@ export async function registerHashtags(db: Database, tags: string[]): Promise<vo
 }
 
 /** The current time as a UTC DATETIME(3) literal. */
-const nowUtc = () => new Date().toISOString().replace('T', ' ').replace('Z', '')
+const nowUtc = () => toMysqlUtc(new Date().toISOString())
 
 /**
  * Inserts new authors and refreshes known ones. updated_at is assigned first (MySQL applies the

@@ -1,6 +1,7 @@
+import { isUint64 } from '../domain/ids'
 import { invalidParameters } from './problem'
 import type { Computed } from './response-cache'
-import { isUint64, LIMIT_DEFAULT } from './schemas'
+import { LIMIT_DEFAULT } from './schemas'
 
 /**
  * Keyset pagination. A cursor is the sort key of the last row of a page, base64url-encoded so

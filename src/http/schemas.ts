@@ -1,26 +1,13 @@
 import { FormatRegistry, Type } from '@sinclair/typebox'
 import { t } from 'elysia'
+import { normalizeHashtag } from '../domain/hashtag'
+import { isUint64 } from '../domain/ids'
+import { LANGUAGE_PATTERN, MAX_LANGUAGE_LENGTH } from '../domain/language'
 
 /**
  * Query-parameter schemas shared by several endpoints. Each carries the sentence a client sees when
  * its value is rejected (`error`), so the 400 body says what is accepted.
  */
-
-const MAX_UINT64 = 18446744073709551615n
-
-/** Decimal digits of an unsigned 64-bit integer: X ids are 64-bit and must never pass through a JS number. */
-export const isUint64 = (value: string): boolean => /^[0-9]{1,20}$/.test(value) && BigInt(value) <= MAX_UINT64
-
-/** Hashtags as X tokenises them: letters (any script), combining marks, digits and underscores. */
-const HASHTAG_BODY = /^[\p{L}\p{M}\p{N}_]{1,100}$/u
-/** A leading '#', or '%23' when a client encoded it twice, is accepted and ignored. */
-const HASHTAG_PREFIX = /^(#|%23)/
-
-/** `#DevOps`, `%23devops`, `devops` → `devops`; null when it is not a hashtag. */
-export function normalizeHashtag(value: string): string | null {
-  const tag = value.replace(HASHTAG_PREFIX, '').toLowerCase()
-  return HASHTAG_BODY.test(tag) ? tag : null
-}
 
 // Patterns with Unicode classes need the 'u' flag, which TypeBox's `pattern` does not set: formats do.
 FormatRegistry.Set('uint64', isUint64)
@@ -37,8 +24,8 @@ export const hashtagParam = (name: string, description = 'Only tweets under this
   })
 
 export const LangParam = t.String({
-  pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$',
-  maxLength: 16,
+  pattern: LANGUAGE_PATTERN,
+  maxLength: MAX_LANGUAGE_LENGTH,
   description: 'Language code as X reports it (BCP 47 such as `en`, `pt`, `zh-cn`; or `und` when undetermined).',
   examples: ['en'],
   error: 'lang must be a language code such as en, pt or und (letters, optional -subtags, at most 16 characters)',

@@ -1,5 +1,6 @@
 import type mysql from 'mysql2/promise'
 import { BUMP_VERSION, commitWait } from '../db/data-version'
+import { toMysqlUtc } from '../domain/time'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
 export interface FixtureUser {
@@ -18,8 +19,6 @@ export interface FixtureTweet {
   /** ISO 8601 UTC */
   created_at: string
 }
-
-const mysqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
 
 /**
  * Every write the API can show bumps the data version, then waits out the freshness window (the
@@ -46,7 +45,7 @@ export async function insertUsers(admin: mysql.Connection, users: FixtureUser[])
 
 export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet[]): Promise<void> {
   const rows = tweets.flatMap((tweet) =>
-    tweet.hashtags.map((tag) => [tweet.id, tag, tweet.author_id, tweet.lang, tweet.text, mysqlTime(tweet.created_at)]),
+    tweet.hashtags.map((tag) => [tweet.id, tag, tweet.author_id, tweet.lang, tweet.text, toMysqlUtc(tweet.created_at)]),
   )
   if (rows.length === 0) return
   await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [rows])

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { variables } from './config'
+import { variables } from '.'
 
-const root = join(import.meta.dir, '..')
+const root = join(import.meta.dir, '..', '..')
 const envExample = readFileSync(join(root, '.env.example'), 'utf8')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
 

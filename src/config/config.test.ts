@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, loadConfig, parseDuration, secretValues } from './config'
+import { ConfigError, loadConfig, secretValues } from '.'
+import { parseDuration } from './parsers'
 
 describe('configuration', () => {
   test('when nothing is set, then the defaults are used', () => {

@@ -21,7 +21,7 @@ export interface Collector {
   stop(): Promise<void>
 }
 
-export function createSource(config: Config['collector'], logger: Logger): SearchSource {
+function createSource(config: Config['collector'], logger: Logger): SearchSource {
   if (config.source === 'twitter') return createXApiSource(config)
   logger.warn(
     { event: { action: 'collector-sample-data' } },

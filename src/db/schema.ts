@@ -4,7 +4,6 @@ import type mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
 import { COMPARE_COUNTS, type CountsRow, countsDisagree, REBUILD_COUNTS } from './counts'
 import { openConnection } from './session'
-import type { Sql } from './sql'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container
@@ -12,7 +11,7 @@ import type { Sql } from './sql'
  * serialises replicas that start together, so they never race on the same CREATE.
  */
 
-export const SQL_DIR = join(import.meta.dir, '..', '..', 'sql')
+const SQL_DIR = join(import.meta.dir, '..', '..', 'sql')
 
 interface SqlFile {
   name: string
@@ -70,14 +69,4 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
     await connection.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {})
     await connection.end().catch(() => {})
   }
-}
-
-/** True when every table of the schema files exists in the pool's database. */
-export async function schemaPresent(sql: Sql, tables: string[]): Promise<boolean> {
-  const placeholders = tables.map(() => '?').join(', ')
-  const rows = await sql.rows<{ present: string } & mysql.RowDataPacket>(
-    `SELECT COUNT(*) AS present FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (${placeholders})`,
-    tables,
-  )
-  return Number(rows[0]?.present) === tables.length
 }

@@ -47,11 +47,7 @@ const TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  413: 'Content Too Large',
   414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
 import { echo } from './echo'
@@ -43,15 +44,6 @@ export const ProblemDetails = t.Object(
 export type ProblemDetails = Static<typeof ProblemDetails>
 export type ParameterError = NonNullable<ProblemDetails['errors']>[number]
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  414: 'URI Too Long',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
-
 /** An error that knows the HTTP answer it deserves. Thrown anywhere; rendered once by the error handler. */
 export class HttpProblem extends Error {
   override name = 'HttpProblem'
@@ -67,7 +59,8 @@ export class HttpProblem extends Error {
   toBody(instance: string, requestId?: string): ProblemDetails {
     return {
       type: 'about:blank',
-      title: TITLES[this.status] ?? 'Error',
+      // The status's own reason phrase: a problem's title names its kind, the detail says the rest.
+      title: STATUS_CODES[this.status] ?? 'Error',
       status: this.status,
       detail: this.detail,
       instance: echo(instance),

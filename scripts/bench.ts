@@ -17,6 +17,7 @@
  * --smoke runs everything tiny and fast, to check that the bench works and reports well-formed results.
  * Needs wrk (Debian package "wrk") and a MySQL/MariaDB server (MYSQL_URL).
  */
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,12 +26,12 @@ import mysql from 'mysql2/promise'
 import { parsePage, type SearchPage } from '../src/collector/page'
 import { storePage } from '../src/collector/store'
 import { loadConfig, type MysqlConfig } from '../src/config'
-import { createDatabase } from '../src/db/database'
 import { applySchema } from '../src/db/schema'
 import { connectionOptions } from '../src/db/session'
 import { encodeCursor } from '../src/http/pagination'
-import { mysqlUrl } from '../src/testing/process'
+import { createWriterPool } from '../src/root'
 import { type LoadResult, runWrk } from './bench/wrk'
+import { freePort, mysqlUrl, startService, waitForOk } from './lib/service-process'
 import { mulberry32, pick } from './random'
 import { HASHTAGS, seed, zipf } from './seed'
 
@@ -70,58 +71,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // --- processes -------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, fetch: () => new Response() })
-  const port = server.port!
-  server.stop(true)
-  return port
-}
-
-async function waitFor(url: string, timeoutMs = 30_000): Promise<number> {
-  const started = performance.now()
-  while (performance.now() - started < timeoutMs) {
-    const ok = await fetch(url).then(
-      (r) => r.status === 200,
-      () => false,
-    )
-    if (ok) return performance.now() - started
-    await Bun.sleep(5)
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`)
-}
-
 interface Process {
   url: string
   pid: number
   stop(): Promise<void>
 }
 
-async function startService(database: string, env: Record<string, string> = {}): Promise<Process> {
-  const port = await freePort()
-  const child = Bun.spawn(['bun', join(ROOT, 'src', 'index.ts')], {
-    env: {
-      ...process.env,
+async function startBenchService(database: string, env: Record<string, string> = {}): Promise<Process> {
+  const service = await startService(
+    {
+      ...(process.env as Record<string, string>),
       MYSQL_URL: mysqlUrl({ ...base, database }),
-      PORT: String(port),
-      HOST: '127.0.0.1',
       COLLECT_SOURCE: 'off',
       SERVICE_ENVIRONMENT: 'bench',
       ...env,
     },
-    // The access log is written (info level, as in production) and thrown away.
-    stdout: 'ignore',
-    stderr: 'inherit',
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitFor(`${url}/health/ready`)
-  return {
-    url,
-    pid: child.pid,
-    async stop() {
-      child.kill('SIGTERM')
-      await child.exited
-    },
-  }
+    30_000,
+  )
+  return { url: service.url, pid: service.child.pid, stop: service.stop }
 }
 
 async function startBaseline(bodyFile: string): Promise<Process> {
@@ -131,7 +98,7 @@ async function startBaseline(bodyFile: string): Promise<Process> {
     stderr: 'inherit',
   })
   const url = `http://127.0.0.1:${port}`
-  await waitFor(url)
+  await waitForOk(url, 30_000)
   return {
     url,
     pid: child.pid,
@@ -189,9 +156,9 @@ const ENDPOINTS: [string, string][] = [
 async function small() {
   const tweets = smoke ? 300 : 1_000
   await seeded('th_bench_small', tweets, smoke ? 100 : 300)
-  const service = await startService('th_bench_small')
+  const service = await startBenchService('th_bench_small')
   // Access lines are logged at info: at warn, the same service writes none.
-  const quiet = await startService('th_bench_small', { LOG_LEVEL: 'warn' })
+  const quiet = await startBenchService('th_bench_small', { LOG_LEVEL: 'warn' })
   try {
     for (const [name, path] of smoke ? ENDPOINTS.slice(0, 2) : ENDPOINTS) {
       const body = await (await fetch(service.url + path)).arrayBuffer()
@@ -316,7 +283,7 @@ async function loadLarge(config: MysqlConfig, tweets: number, users: number) {
     ['cache on', {}],
     ['cache off', { RESPONSE_CACHE_MB: '0' }],
   ] as const) {
-    const service = await startService('th_bench_large', env)
+    const service = await startBenchService('th_bench_large', env)
     let peak = rssOf(service.pid)
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssOf(service.pid))
@@ -343,7 +310,7 @@ async function coldStart() {
   writeFileSync(body, '{"data":[]}')
   for (let i = 0; i < (smoke ? 1 : 5); i++) {
     const started = performance.now()
-    const service = await startService('th_bench_small')
+    const service = await startBenchService('th_bench_small')
     times.push(performance.now() - started)
     await service.stop()
     const t = performance.now()
@@ -414,7 +381,7 @@ async function collectorStorage() {
   // The service's way: each page checked, then stored with its counts in one transaction.
   async function service(): Promise<number> {
     const config = await fresh('th_bench_store')
-    const db = createDatabase({ ...config, queryTimeoutMs: 30_000, poolSize: 2 }, { batches: true })
+    const db = createWriterPool({ ...config, queryTimeoutMs: 30_000 })
     const tracked = new Set(HASHTAGS)
     await db.run('INSERT INTO hashtags (tag) VALUES ?', [HASHTAGS.map((t) => [t])])
     // As in a run: one memory of stored users across pages.

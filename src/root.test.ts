@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { createTestDatabase, type TestDatabase } from '../test/support/database'
 import { createWriterPool } from './root'
-import { createTestDatabase, type TestDatabase } from './testing/database'
 
 const SRC = import.meta.dir
 

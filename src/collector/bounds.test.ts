@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
+import { addSlowPages, collectorConfigFor, collectorHarness, countsTable, useCollectorWorld } from '../../test/support/collector'
+import type { FakeUser } from '../../test/support/fake-x-api'
 import { rebuildCounts } from '../db/counts'
-import { addSlowPages, collectorConfigFor, collectorHarness, countsTable, useCollectorWorld } from '../testing/collector'
-import type { FakeUser } from '../testing/fake-x-api'
 import { RATE_LIMIT_WAITS } from './fetch-policy'
 
 /**

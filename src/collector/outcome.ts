@@ -2,7 +2,7 @@ import type { SearchSource } from './source'
 
 /**
  * How a hashtag's collection ended, as recorded in hashtags.last_outcome. A list, not only a type: the
- * README's list of outcomes is checked against it (tests/readme.test.ts).
+ * README's list of outcomes is checked against it (test/system/readme.test.ts).
  */
 export const HASHTAG_OUTCOMES = [
   'ok', // every page fetched

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { createServer, type Server } from 'node:net'
+import { type RunningApp, startApp } from '../../test/support/app'
 import { loadConfig } from '../config'
-import { type RunningApp, startApp } from '../testing/app'
 import { createDatabase } from './database'
 import { DatabaseUnavailableError } from './errors'
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { seed } from '../../scripts/seed'
+import { type RunningApp, startApp } from '../../test/support/app'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
 import { encodeCursor } from '../http/pagination'
-import { type RunningApp, startApp } from '../testing/app'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
 import type { Database, Param } from './sql'
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../testing/app'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
-import { ENDPOINTS } from '../testing/endpoints'
-import { samples } from '../testing/metrics'
+import { type RunningApp, startApp } from '../../test/support/app'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { ENDPOINTS } from '../../test/support/endpoints'
+import { samples } from '../../test/support/metrics'
 import { SWAGGER_ASSETS_PATH } from './swagger-assets'
 
 /**

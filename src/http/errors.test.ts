@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Elysia, NotFoundError, ParseError } from 'elysia'
+import { CapturedLog } from '../../test/support/app'
 import { createLogger } from '../observability/logger'
-import { CapturedLog } from '../testing/app'
 import { errorHandler } from './errors'
 import { HttpProblem } from './problem'
 

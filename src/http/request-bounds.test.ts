@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../testing/app'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { type RunningApp, startApp } from '../../test/support/app'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
 import { ECHO_MAX } from './echo'
 import { MAX_QUERY_LENGTH } from './query'
 

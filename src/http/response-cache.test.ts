@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
+import { CapturedLog, type RunningApp, startApp } from '../../test/support/app'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { FakeXApi } from '../../test/support/fake-x-api'
 import { createCollector } from '../collector'
 import { createXApiSource } from '../collector/x-api-source'
 import { loadConfig } from '../config'
 import { FRESHNESS_MS, versionGate } from '../db/data-version'
 import { createLogger } from '../observability/logger'
 import { createCollectorMetrics } from '../observability/metrics'
-import { CapturedLog, type RunningApp, startApp } from '../testing/app'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
-import { FakeXApi } from '../testing/fake-x-api'
 
 let database: TestDatabase
 let fake: FakeXApi

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../testing/app'
-import { loadCoreData } from '../testing/core-data'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
+import { type RunningApp, startApp } from '../../test/support/app'
+import { loadCoreData } from '../../test/support/core-data'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
 import { echo } from './echo'
 
 let database: TestDatabase

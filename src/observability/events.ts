@@ -1,6 +1,6 @@
 /**
  * Every value of `event.action`, the field each log line carries to say what happened, with what it
- * means. It is the one list: the README's table of events is this list, and tests/readme.test.ts
+ * means. It is the one list: the README's table of events is this list, and test/system/readme.test.ts
  * checks that every action the sources log is in it and every action in it is logged somewhere.
  * Meanings are written for the README (Markdown, no `|`).
  */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { FakeLogstash } from '../testing/logstash-listeners'
-import { freePort } from '../testing/process'
+import { freePort } from '../../scripts/lib/service-process'
+import { FakeLogstash } from '../../test/support/logstash-listeners'
 import { LogstashStream } from './logstash-stream'
 
 /** Real TCP listeners standing in for Logstash: well-behaved, absent, not reading, dropping connections. */

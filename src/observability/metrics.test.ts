@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../testing/app'
-import { loadCoreData, TWEETS } from '../testing/core-data'
-import { createTestDatabase, type TestDatabase } from '../testing/database'
-import { samples } from '../testing/metrics'
+import { type RunningApp, startApp } from '../../test/support/app'
+import { loadCoreData, TWEETS } from '../../test/support/core-data'
+import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { samples } from '../../test/support/metrics'
 
 let database: TestDatabase
 let app: RunningApp

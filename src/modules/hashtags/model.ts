@@ -10,7 +10,8 @@ export const HashtagSummary = t.Object(
       description: 'When its last collection ended (ISO 8601 UTC); null before the first.',
     }),
     last_outcome: t.Union([t.String(), t.Null()], {
-      description: 'How its last collection ended: ok, truncated, rate_limited, failed, ... (in_progress while it runs); null before the first.',
+      description:
+        'How its last collection ended: ok, truncated, rate_limited, failed, ... (in_progress while it runs); null before the first.',
     }),
   },
   {

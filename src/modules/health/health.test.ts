@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
+import { type RunningApp, startApp } from '../../../test/support/app'
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database'
 import { createDatabase } from '../../db/database'
 import type { Database } from '../../db/sql'
-import { type RunningApp, startApp } from '../../testing/app'
-import { createTestDatabase, type TestDatabase } from '../../testing/database'
 
 /**
  * Readiness names the real cause when it is not ready. A database user that lost a privilege used

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../testing/app'
-import { loadCoreData, USERS } from '../../testing/core-data'
-import { createTestDatabase, type TestDatabase } from '../../testing/database'
-import { bumpVersionAndWait } from '../../testing/fixtures'
+import { type RunningApp, startApp } from '../../../test/support/app'
+import { loadCoreData, USERS } from '../../../test/support/core-data'
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database'
+import { bumpVersionAndWait } from '../../../test/support/fixtures'
 
 let database: TestDatabase
 let app: RunningApp

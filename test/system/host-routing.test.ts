@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { type RawAnswer, rawRequest } from '../src/testing/raw-http'
-import { useSampleService } from '../src/testing/sample-service'
+import { type RawAnswer, rawRequest } from '../support/raw-http'
+import { useSampleService } from '../support/sample-service'
 
 /**
  * Routing sees the path that was sent, whatever the Host header: Elysia cuts the path out of the URL

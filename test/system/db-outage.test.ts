@@ -1,22 +1,23 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import mysql from 'mysql2/promise'
 import { Registry } from 'prom-client'
-import { type Collector, createCollector } from '../src/collector'
-import type { RunSummary } from '../src/collector/run'
-import { createXApiSource } from '../src/collector/x-api-source'
-import { loadConfig, type MysqlConfig } from '../src/config'
-import { FRESHNESS_MS } from '../src/db/data-version'
-import { createDatabase } from '../src/db/database'
-import { applySchema } from '../src/db/schema'
-import { connectionOptions } from '../src/db/session'
-import type { Database } from '../src/db/sql'
-import { createLogger } from '../src/observability/logger'
-import { createCollectorMetrics } from '../src/observability/metrics'
-import { CapturedLog } from '../src/testing/app'
-import { ENDPOINTS } from '../src/testing/endpoints'
-import { FakeXApi } from '../src/testing/fake-x-api'
-import { PrivateMariaDb } from '../src/testing/private-mariadb'
-import { freePort, jsonLines, spawnBun, waitReady } from '../src/testing/process'
+import { freePort, spawnBun, waitReady } from '../../scripts/lib/service-process'
+import { type Collector, createCollector } from '../../src/collector'
+import type { RunSummary } from '../../src/collector/run'
+import { createXApiSource } from '../../src/collector/x-api-source'
+import { loadConfig, type MysqlConfig } from '../../src/config'
+import { FRESHNESS_MS } from '../../src/db/data-version'
+import { applySchema } from '../../src/db/schema'
+import { connectionOptions } from '../../src/db/session'
+import type { Database } from '../../src/db/sql'
+import { createLogger } from '../../src/observability/logger'
+import { createCollectorMetrics } from '../../src/observability/metrics'
+import { createWriterPool } from '../../src/root'
+import { CapturedLog } from '../support/app'
+import { ENDPOINTS } from '../support/endpoints'
+import { FakeXApi } from '../support/fake-x-api'
+import { jsonLines } from '../support/json-lines'
+import { PrivateMariaDb } from '../support/private-mariadb'
 
 /**
  * A database outage under load. The service runs as a real process on a MariaDB server of the
@@ -358,7 +359,7 @@ beforeAll(async () => {
   collectConfig = mariadb.config('outage_collect')
   await applySchema(collectConfig)
   // The collector's pool as the service builds it: two connections, statement batches.
-  writer = createDatabase({ ...collectConfig, poolSize: 2 }, { batches: true })
+  writer = createWriterPool(collectConfig)
 
   const port = await freePort()
   url = `http://127.0.0.1:${port}`

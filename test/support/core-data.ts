@@ -1,4 +1,4 @@
-import { rebuildCounts } from '../db/counts'
+import { rebuildCounts } from '../../src/db/counts'
 import type { TestDatabase } from './database'
 import { type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, insertUsers } from './fixtures'
 

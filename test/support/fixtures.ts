@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise'
-import { BUMP_VERSION, commitWait } from '../db/data-version'
-import { toMysqlUtc } from '../domain/time'
+import { BUMP_VERSION, commitWait } from '../../src/db/data-version'
+import { toMysqlUtc } from '../../src/domain/time'
 
 /** Rows to arrange in a test database, in the shape of the tables. */
 export interface FixtureUser {

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type RunningApp, startApp } from '../src/testing/app'
-import { loadCoreData } from '../src/testing/core-data'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { ENDPOINTS } from '../src/testing/endpoints'
+import { type RunningApp, startApp } from '../support/app'
+import { loadCoreData } from '../support/core-data'
+import { createTestDatabase, type TestDatabase } from '../support/database'
+import { ENDPOINTS } from '../support/endpoints'
 
 /** The Postman collection, run by newman (its own CLI, under Node.js) against the service on a database with data in it. */
 
-const ROOT = join(import.meta.dir, '..')
+const ROOT = join(import.meta.dir, '..', '..')
 const COLLECTION = join(ROOT, 'postman', 'twitter-hashtags.postman_collection.json')
 const NEWMAN = join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js')
 

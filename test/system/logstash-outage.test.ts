@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
-import { type LoadResult, runWrk } from '../scripts/bench/wrk'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { FakeLogstash } from '../src/testing/logstash-listeners'
-import { freePort, mysqlUrl, spawnBun, waitReady } from '../src/testing/process'
+import { type LoadResult, runWrk } from '../../scripts/bench/wrk'
+import { freePort, mysqlUrl, spawnBun, waitReady } from '../../scripts/lib/service-process'
+import { createTestDatabase, type TestDatabase } from '../support/database'
+import { FakeLogstash } from '../support/logstash-listeners'
 
 /**
  * Logstash outages under load. Four copies of the service run side by side on one database filled

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { exchange, parseAnswers } from '../src/testing/raw-http'
-import { useSampleService } from '../src/testing/sample-service'
+import { exchange, parseAnswers } from '../support/raw-http'
+import { useSampleService } from '../support/sample-service'
 
 /**
  * HTTP/1.1 pipelining, as Bun 1.4.5 serves it. A request pipelined behind one whose answer is still

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'bun:test'
+import { mysqlUrl, type RunningService, startService } from '../../scripts/lib/service-process'
 import { createTestDatabase, type TestDatabase } from './database'
-import { mysqlUrl, type RunningService, startService } from './process'
 
 export interface SampleService {
   database: TestDatabase

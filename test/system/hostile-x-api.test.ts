@@ -3,14 +3,15 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import mysql from 'mysql2/promise'
 import { Registry } from 'prom-client'
-import { createCollector } from '../src/collector'
-import { loadConfig } from '../src/config'
-import { createDatabase } from '../src/db/database'
-import { applySchema } from '../src/db/schema'
-import { connectionOptions } from '../src/db/session'
-import { createLogValues } from '../src/observability/log-values'
-import { createLogger } from '../src/observability/logger'
-import { createCollectorMetrics } from '../src/observability/metrics'
+import { mysqlUrl, spawnBun } from '../../scripts/lib/service-process'
+import { createCollector } from '../../src/collector'
+import { loadConfig } from '../../src/config'
+import { applySchema } from '../../src/db/schema'
+import { connectionOptions } from '../../src/db/session'
+import { createLogValues } from '../../src/observability/log-values'
+import { createLogger } from '../../src/observability/logger'
+import { createCollectorMetrics } from '../../src/observability/metrics'
+import { createWriterPool } from '../../src/root'
 import {
   bodyLength,
   type HostileRequest,
@@ -20,8 +21,7 @@ import {
   type TlsMode,
   type TokenForm,
   tokenForms,
-} from '../src/testing/hostile-x-api'
-import { mysqlUrl, spawnBun } from '../src/testing/process'
+} from '../support/hostile-x-api'
 
 /**
  * The real collector (real twitter-api-v2 client, real database) against a hostile X API, generated:
@@ -861,7 +861,7 @@ async function runCase(c: Case, options: { runTimeoutMs?: number } = {}): Promis
     MYSQL_URL: mysqlUrl({ ...base, database }),
   })
   await applySchema(config.mysql)
-  const db = createDatabase({ ...config.mysql, poolSize: 2 }, { batches: true })
+  const db = createWriterPool(config.mysql)
   const lines: string[] = []
   const logger = createLogger({
     level: 'debug',

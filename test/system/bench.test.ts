@@ -8,7 +8,7 @@ import { join } from 'node:path'
  * and reports well-formed results. The figures come from `bun run bench` (see the README).
  */
 
-const ROOT = join(import.meta.dir, '..')
+const ROOT = join(import.meta.dir, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -2,11 +2,11 @@ import { beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { advancesSinceId, HASHTAG_OUTCOMES, RUN_OUTCOMES } from '../src/collector/outcome'
-import { variables } from '../src/config'
-import { EVENT_ACTIONS, EVENTS } from '../src/observability/events'
-import { createCollectorMetrics } from '../src/observability/metrics'
-import { composeService } from '../src/root'
+import { advancesSinceId, HASHTAG_OUTCOMES, RUN_OUTCOMES } from '../../src/collector/outcome'
+import { variables } from '../../src/config'
+import { EVENT_ACTIONS, EVENTS } from '../../src/observability/events'
+import { createCollectorMetrics } from '../../src/observability/metrics'
+import { composeService } from '../../src/root'
 
 /**
  * The README's lists and tables against the code they describe: configuration, metrics, log events,
@@ -15,7 +15,7 @@ import { composeService } from '../src/root'
  * and the meanings.
  */
 
-const ROOT = join(import.meta.dir, '..')
+const ROOT = join(import.meta.dir, '..', '..')
 const SRC = join(ROOT, 'src')
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')
 

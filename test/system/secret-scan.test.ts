@@ -10,7 +10,7 @@ import { join } from 'node:path'
  * values are assembled at run time, so this file itself holds none.
  */
 
-const ROOT = join(import.meta.dir, '..')
+const ROOT = join(import.meta.dir, '..', '..')
 const planted = mkdtempSync(join(tmpdir(), 'secret-scan-'))
 afterAll(() => rmSync(planted, { recursive: true, force: true }))
 

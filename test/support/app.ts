@@ -1,14 +1,14 @@
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
-import { createApp } from '../app'
-import { dataVersions } from '../db/data-version'
-import { readSqlFiles, tablesOf } from '../db/schema'
-import type { Database } from '../db/sql'
-import type { Lifecycle } from '../domain/lifecycle'
-import { createResponseCache, type ResponseCache } from '../http/response-cache'
-import { storedTweetsPerHashtag } from '../modules/hashtags/repository'
-import { createLogger } from '../observability/logger'
-import { createLogShippingMetrics, registerServiceMetrics } from '../observability/metrics'
+import { createApp } from '../../src/app'
+import { dataVersions } from '../../src/db/data-version'
+import { readSqlFiles, tablesOf } from '../../src/db/schema'
+import type { Database } from '../../src/db/sql'
+import type { Lifecycle } from '../../src/domain/lifecycle'
+import { createResponseCache, type ResponseCache } from '../../src/http/response-cache'
+import { storedTweetsPerHashtag } from '../../src/modules/hashtags/repository'
+import { createLogger } from '../../src/observability/logger'
+import { createLogShippingMetrics, registerServiceMetrics } from '../../src/observability/metrics'
 
 /** Log lines written by the app under test, parsed. */
 export class CapturedLog extends Writable {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import { loadConfig, type MysqlConfig } from '../config'
-import { createDatabase } from '../db/database'
-import { applySchema } from '../db/schema'
-import { connectionOptions } from '../db/session'
-import type { Database } from '../db/sql'
-import { createWriterPool } from '../root'
+import { loadConfig, type MysqlConfig } from '../../src/config'
+import { createDatabase } from '../../src/db/database'
+import { applySchema } from '../../src/db/schema'
+import { connectionOptions } from '../../src/db/session'
+import type { Database } from '../../src/db/sql'
+import { createWriterPool } from '../../src/root'
 
 /**
  * A throwaway database on the MySQL/MariaDB server the tests are given (MYSQL_URL, or

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import mysql from 'mysql2/promise'
-import { createSampleSource } from '../src/collector/sample-source'
-import { type CollectorConfig, loadConfig, type MysqlConfig } from '../src/config'
-import { createDatabase } from '../src/db/database'
-import { applySchema } from '../src/db/schema'
-import type { Database } from '../src/db/sql'
-import { startApp } from '../src/testing/app'
-import { addSlowPages, collectorConfigFor, collectorHarness, countsTable } from '../src/testing/collector'
-import { createTestDatabase } from '../src/testing/database'
-import { type FakeUser, FakeXApi } from '../src/testing/fake-x-api'
-import { PrivateMariaDb } from '../src/testing/private-mariadb'
+import { createSampleSource } from '../../src/collector/sample-source'
+import { type CollectorConfig, loadConfig, type MysqlConfig } from '../../src/config'
+import { createDatabase } from '../../src/db/database'
+import { applySchema } from '../../src/db/schema'
+import type { Database } from '../../src/db/sql'
+import { createWriterPool } from '../../src/root'
+import { startApp } from '../support/app'
+import { addSlowPages, collectorConfigFor, collectorHarness, countsTable } from '../support/collector'
+import { createTestDatabase } from '../support/database'
+import { type FakeUser, FakeXApi } from '../support/fake-x-api'
+import { PrivateMariaDb } from '../support/private-mariadb'
 
 /**
  * The data path on database servers set up unusually, or changed under the service: a server whose
@@ -52,7 +53,7 @@ describe('a server whose sql_mode has NO_BACKSLASH_ESCAPES and ANSI_QUOTES, and 
     fake = await new FakeXApi().start()
     config = server.config('th_hostile')
     await applySchema(config)
-    writer = createDatabase({ ...config, poolSize: 2 }, { batches: true })
+    writer = createWriterPool(config)
     reader = createDatabase(config, { statementTimeoutMs: config.queryTimeoutMs })
     admin = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, database: 'th_hostile' })
   }, 60_000)
@@ -110,7 +111,7 @@ describe('a server whose sql_mode has NO_BACKSLASH_ESCAPES and ANSI_QUOTES, and 
     const first = collectorHarness(writer, collectorConfig({ MAX_PAGES_PER_HASHTAG: '20' })).collector.run()
     // Past wait_timeout: an idle lock connection would have been closed by now.
     await Bun.sleep(3_500)
-    const second = createDatabase({ ...config, poolSize: 2 }, { batches: true })
+    const second = createWriterPool(config)
     try {
       const other = await collectorHarness(second, collectorConfig()).collector.run()
       expect(other.outcome).toBe('skipped')

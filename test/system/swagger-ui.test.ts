@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium } from 'playwright-core'
-import { type RunningApp, startApp } from '../src/testing/app'
-import { loadCoreData } from '../src/testing/core-data'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { ENDPOINTS } from '../src/testing/endpoints'
+import { type RunningApp, startApp } from '../support/app'
+import { loadCoreData } from '../support/core-data'
+import { createTestDatabase, type TestDatabase } from '../support/database'
+import { ENDPOINTS } from '../support/endpoints'
 
 /** The Swagger UI in a real headless Chromium (Debian's package), against the service with data in it. */
 

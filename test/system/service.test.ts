@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import { loadConfig } from './config'
-import { FakeXApi } from './testing/fake-x-api'
-import { freePort, jsonLines, spawnBun, waitReady } from './testing/process'
+import { freePort, spawnBun, waitReady } from '../../scripts/lib/service-process'
+import { loadConfig } from '../../src/config'
+import { FakeXApi } from '../support/fake-x-api'
+import { jsonLines } from '../support/json-lines'
 
 /** The real process, as `bun run start` runs it. */
 

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
-import { loadConfig, type MysqlConfig } from '../config'
-import { freePort } from './process'
+import { freePort } from '../../scripts/lib/service-process'
+import { loadConfig, type MysqlConfig } from '../../src/config'
 
 /**
  * A MariaDB server of the test's own: its data directory in a temporary folder, a spare port on

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import mysql from 'mysql2/promise'
-import { runWrk } from '../scripts/bench/wrk'
-import { seed } from '../scripts/seed'
-import { connectionOptions } from '../src/db/session'
-import { createTestDatabase, type TestDatabase } from '../src/testing/database'
-import { mysqlUrl, type RunningService, startService } from '../src/testing/process'
+import { runWrk } from '../../scripts/bench/wrk'
+import { mysqlUrl, type RunningService, startService } from '../../scripts/lib/service-process'
+import { seed } from '../../scripts/seed'
+import { connectionOptions } from '../../src/db/session'
+import { createTestDatabase, type TestDatabase } from '../support/database'
 
 /**
  * Sustained load: 64 connections over a mix of every endpoint (first pages, deep pages, filters,

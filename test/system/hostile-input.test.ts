@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import mysql from 'mysql2/promise'
-import { connectionOptions } from '../src/db/session'
-import { ENDPOINTS } from '../src/testing/endpoints'
-import { isParserRefusal, rawRequest } from '../src/testing/raw-http'
-import { useSampleService } from '../src/testing/sample-service'
+import { connectionOptions } from '../../src/db/session'
+import { ENDPOINTS } from '../support/endpoints'
+import { isParserRefusal, rawRequest } from '../support/raw-http'
+import { useSampleService } from '../support/sample-service'
 
 /**
  * Hostile input, generated: at least 10,000 requests against the service running as a real process,

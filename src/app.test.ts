@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { type RunningApp, startApp } from '../test/support/app'
-import { createTestDatabase, type TestDatabase } from '../test/support/database'
+import { useTestApp } from '../test/support/app-world'
 import { ENDPOINTS } from '../test/support/endpoints'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp()
 
 describe('OpenAPI document', () => {
   test('when fetched from /swagger/json, then it is a valid OpenAPI document listing the seven endpoints', async () => {
-    const response = await fetch(`${app.url}/swagger/json`)
+    const response = await fetch(`${world.app.url}/swagger/json`)
     expect(response.status).toBe(200)
     const document = (await response.json()) as any
     // validate() dereferences in place: keep the original for the checks below.
@@ -29,7 +17,7 @@ describe('OpenAPI document', () => {
   })
 
   test('when read, then every endpoint documents its parameters, responses with descriptions and an example', async () => {
-    const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as any
+    const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
     for (const path of ENDPOINTS) {
       const operation = document.paths[path].get
       expect({ path, summary: typeof operation.summary }).toEqual({ path, summary: 'string' })
@@ -56,12 +44,12 @@ describe('OpenAPI document', () => {
 
 describe('Swagger UI', () => {
   test('when /swagger is opened, then it loads its script and stylesheet from this service, not a CDN', async () => {
-    const html = await (await fetch(`${app.url}/swagger`)).text()
+    const html = await (await fetch(`${world.app.url}/swagger`)).text()
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
     expect(sources.length).toBeGreaterThanOrEqual(2)
     for (const source of sources) {
       expect(source).toStartWith('/swagger/assets/')
-      const asset = await fetch(app.url + source)
+      const asset = await fetch(world.app.url + source)
       expect(asset.status).toBe(200)
       expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(10_000)
     }
@@ -69,7 +57,7 @@ describe('Swagger UI', () => {
 
   test('when an unknown asset is asked for, then 404 and no file outside the package is served', async () => {
     for (const name of ['package.json', '..%2F..%2Fpackage.json', 'index.html']) {
-      const response = await fetch(`${app.url}/swagger/assets/${name}`)
+      const response = await fetch(`${world.app.url}/swagger/assets/${name}`)
       expect(response.status).toBe(404)
     }
   })
@@ -77,30 +65,30 @@ describe('Swagger UI', () => {
 
 describe('health', () => {
   test('when the database answers and the schema is present, then live and ready are 200', async () => {
-    expect(await (await fetch(`${app.url}/health/live`)).json()).toEqual({ status: 'ok' })
-    const ready = await fetch(`${app.url}/health/ready`)
+    expect(await (await fetch(`${world.app.url}/health/live`)).json()).toEqual({ status: 'ok' })
+    const ready = await fetch(`${world.app.url}/health/ready`)
     expect(ready.status).toBe(200)
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'up', schema: 'present', shutting_down: false } })
   })
 
   test('when a table is missing, then ready is 503 and says so', async () => {
-    await database.admin.query('CREATE TABLE hashtags_copy LIKE hashtags; RENAME TABLE hashtags TO hashtags_away')
+    await world.database.admin.query('CREATE TABLE hashtags_copy LIKE hashtags; RENAME TABLE hashtags TO hashtags_away')
     try {
-      const ready = await fetch(`${app.url}/health/ready`)
+      const ready = await fetch(`${world.app.url}/health/ready`)
       expect(ready.status).toBe(503)
       expect(await ready.json()).toMatchObject({ status: 'not_ready', checks: { database: 'up', schema: 'missing' } })
     } finally {
-      await database.admin.query('RENAME TABLE hashtags_away TO hashtags; DROP TABLE hashtags_copy')
+      await world.database.admin.query('RENAME TABLE hashtags_away TO hashtags; DROP TABLE hashtags_copy')
     }
   })
 
   test('when shutting down, then ready is 503 while live stays 200', async () => {
-    app.lifecycle.shuttingDown = true
+    world.app.lifecycle.shuttingDown = true
     try {
-      expect((await fetch(`${app.url}/health/ready`)).status).toBe(503)
-      expect((await fetch(`${app.url}/health/live`)).status).toBe(200)
+      expect((await fetch(`${world.app.url}/health/ready`)).status).toBe(503)
+      expect((await fetch(`${world.app.url}/health/live`)).status).toBe(200)
     } finally {
-      app.lifecycle.shuttingDown = false
+      world.app.lifecycle.shuttingDown = false
     }
   })
 })

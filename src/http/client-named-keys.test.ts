@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../test/support/app'
-import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../test/support/app-world'
 import { ENDPOINTS } from '../../test/support/endpoints'
 import { samples } from '../../test/support/metrics'
 import { SWAGGER_ASSETS_PATH } from './swagger-assets'
@@ -22,18 +21,7 @@ const ROUTES = [
   `${SWAGGER_ASSETS_PATH}/swagger-ui.css`,
 ]
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp()
 
 /** Routes that read their query strictly: any parameter they do not declare is a 400 naming it. */
 const STRICT = (route: string) => !route.startsWith('/swagger') && route !== '/metrics'
@@ -61,7 +49,7 @@ function targets(): { target: string; expected?: number }[] {
 
 describe('names of prototype properties sent by clients', () => {
   test('when they are parameter names, values, path segments or asset names on every route, then no 5xx, 4xx are problem+json, and metrics and the access log record the status sent', async () => {
-    const before = samples(await (await fetch(`${app.url}/metrics`)).text(), 'http_requests_total')
+    const before = samples(await (await fetch(`${world.app.url}/metrics`)).text(), 'http_requests_total')
     const sentByStatus = new Map<number, number>()
     const sent: { target: string; id: string; status: number }[] = []
     const all = targets()
@@ -70,7 +58,7 @@ describe('names of prototype properties sent by clients', () => {
       const answers = await Promise.all(
         batch.map(async ({ target, expected }, j) => {
           const id = `keys-${i + j}`
-          const response = await fetch(app.url + target, { headers: { 'x-request-id': id } })
+          const response = await fetch(world.app.url + target, { headers: { 'x-request-id': id } })
           return { target, expected, id, response, text: await response.text() }
         }),
       )
@@ -89,11 +77,11 @@ describe('names of prototype properties sent by clients', () => {
     }
     await Bun.sleep(100)
     const logged = new Map<string, number>()
-    for (const line of app.log.lines as any[]) {
+    for (const line of world.app.log.lines as any[]) {
       if (line.event?.action === 'http-request') logged.set(line.http.request.id, line.http.response.status_code)
     }
     for (const { target, id, status } of sent) expect({ target, logged: logged.get(id) }).toEqual({ target, logged: status })
-    const after = samples(await (await fetch(`${app.url}/metrics`)).text(), 'http_requests_total')
+    const after = samples(await (await fetch(`${world.app.url}/metrics`)).text(), 'http_requests_total')
     const counted = new Map<number, number>()
     for (const [labels, value] of after) {
       const old =

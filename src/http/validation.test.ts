@@ -1,32 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../test/support/app'
-import { loadCoreData } from '../../test/support/core-data'
-import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../test/support/app-world'
 import { echo } from './echo'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  await loadCoreData(database)
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp({ coreData: true })
 
 const TWEETS = '/api/v1/resources/tweets'
 
 async function expectProblem(path: string, status: number, parameter?: string) {
-  const response = await fetch(app.url + path)
+  const response = await fetch(world.app.url + path)
   const text = await response.text()
   expect({ path, status: response.status }).toEqual({ path, status })
   expect(response.headers.get('content-type')).toBe('application/problem+json')
   const body = JSON.parse(text)
-  expect(body).toMatchObject({ type: 'about:blank', status, instance: echo(new URL(app.url + path).pathname) })
+  expect(body).toMatchObject({ type: 'about:blank', status, instance: echo(new URL(world.app.url + path).pathname) })
   expect(body.detail).toBeString()
   // Values are echoed (quoted, truncated); our SQL, driver codes and stack frames never are.
   expect(text).not.toMatch(/GROUP BY|JOIN|CAST\(|ER_[A-Z]|\.ts:\d+|node_modules|stack/i)
@@ -111,7 +97,7 @@ describe('hostile values', () => {
   const params = ['hash', 'hashtag', 'lang', 'author_id', 'cursor', 'limit']
 
   test('when SQL-injection strings, control characters and huge values are sent, then every answer is a 400 and nothing changes', async () => {
-    const [[before]] = (await database.admin.query(
+    const [[before]] = (await world.database.admin.query(
       'SELECT (SELECT COUNT(*) FROM tweets) t, (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM hashtags) h',
     )) as any
     for (const value of injections) {
@@ -120,16 +106,16 @@ describe('hostile values', () => {
       }
       await expectProblem(`${TWEETS}/by_hour?tz=${encodeURIComponent(value)}`, 400, 'tz')
     }
-    const [[after]] = (await database.admin.query(
+    const [[after]] = (await world.database.admin.query(
       'SELECT (SELECT COUNT(*) FROM tweets) t, (SELECT COUNT(*) FROM users) u, (SELECT COUNT(*) FROM hashtags) h',
     )) as any
     expect(after).toEqual(before)
-    const { status } = await fetch(`${app.url}/health/ready`)
+    const { status } = await fetch(`${world.app.url}/health/ready`)
     expect(status).toBe(200)
   })
 
   test('when a hashtag in another script is asked for, then it is a valid hashtag with no tweets', async () => {
-    const response = await fetch(`${app.url}${TWEETS}?hash=${encodeURIComponent('#可観測性')}`)
+    const response = await fetch(`${world.app.url}${TWEETS}?hash=${encodeURIComponent('#可観測性')}`)
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ data: [], next_cursor: null })
   })
@@ -144,7 +130,7 @@ describe('unknown routes and methods', () => {
   })
 
   test.each(['POST', 'PUT', 'DELETE', 'PATCH'])('when %s is sent to a read endpoint, then 405 with Allow', async (method) => {
-    const response = await fetch(`${app.url}${TWEETS}/all`, {
+    const response = await fetch(`${world.app.url}${TWEETS}/all`, {
       method,
       body: '{"a":1}',
       headers: { 'content-type': 'application/json' },
@@ -155,7 +141,7 @@ describe('unknown routes and methods', () => {
   })
 
   test('when HEAD is sent, then the headers of GET come without a body', async () => {
-    const response = await fetch(`${app.url}${TWEETS}/all`, { method: 'HEAD' })
+    const response = await fetch(`${world.app.url}${TWEETS}/all`, { method: 'HEAD' })
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toStartWith('application/json')
     expect(await response.text()).toBe('')

@@ -1,25 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../test/support/app'
-import { loadCoreData, TWEETS } from '../../test/support/core-data'
-import { createTestDatabase, type TestDatabase } from '../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../test/support/app-world'
+import { TWEETS } from '../../test/support/core-data'
 import { samples } from '../../test/support/metrics'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  await loadCoreData(database)
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp({ coreData: true })
 
 const scrape = async () => {
-  const response = await fetch(`${app.url}/metrics`)
+  const response = await fetch(`${world.app.url}/metrics`)
   expect(response.headers.get('content-type')).toStartWith('text/plain')
   return response.text()
 }
@@ -34,10 +21,10 @@ describe('GET /metrics', () => {
       ['POST', '/api/v1/resources/hashtags/all', 2],
     ]
     for (const [method, path, times] of sent) {
-      for (let i = 0; i < times; i++) await (await fetch(app.url + path, { method })).arrayBuffer()
+      for (let i = 0; i < times; i++) await (await fetch(world.app.url + path, { method })).arrayBuffer()
     }
     // Unknown paths, each different: one label value between them.
-    for (let i = 0; i < 25; i++) await (await fetch(`${app.url}/random/${i}/${crypto.randomUUID()}`)).arrayBuffer()
+    for (let i = 0; i < 25; i++) await (await fetch(`${world.app.url}/random/${i}/${crypto.randomUUID()}`)).arrayBuffer()
     await Bun.sleep(50)
     const total = samples(await scrape(), 'http_requests_total')
     const count = (method: string, path: string, status: string) =>
@@ -71,7 +58,7 @@ describe('GET /metrics', () => {
     const text = await scrape()
     const pool = samples(text, 'twitter_db_pool_connections')
     expect(pool.map(([l]) => l.state).sort()).toEqual(['idle', 'in_use'])
-    expect(samples(text, 'twitter_db_pool_size')[0]![1]).toBe(database.config.poolSize)
+    expect(samples(text, 'twitter_db_pool_size')[0]![1]).toBe(world.database.config.poolSize)
     expect(samples(text, 'twitter_db_pool_queued_requests')[0]![1]).toBe(0)
     const stored = Object.fromEntries(samples(text, 'twitter_hashtag_tweets').map(([l, v]) => [l.hashtag, v]))
     expect(stored.devops).toBe(TWEETS.filter((t) => t.hashtags.includes('devops')).length)
@@ -83,7 +70,7 @@ describe('GET /metrics', () => {
     await scrape()
     const total = samples(await scrape(), 'http_requests_total')
     expect(total.filter(([l]) => l.path === '/metrics')).toEqual([])
-    const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as any
+    const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
     expect(Object.keys(document.paths)).not.toContain('/metrics')
     expect(Object.keys(document.paths)).not.toContain('/*')
   })
@@ -91,15 +78,17 @@ describe('GET /metrics', () => {
 
 describe('what metrics and the access log record', () => {
   const accessLine = (id: string) =>
-    (app.log.lines as any[]).find((line) => line.event?.action === 'http-request' && line.http.request.id === id)
+    (world.app.log.lines as any[]).find((line) => line.event?.action === 'http-request' && line.http.request.id === id)
 
   test('when a conditional GET is answered 304, then the counter and the access line say 304', async () => {
     const path = '/api/v1/resources/users/top5'
-    const first = await fetch(app.url + path)
+    const first = await fetch(world.app.url + path)
     await first.arrayBuffer()
     const etag = first.headers.get('etag')!
     expect(etag).toBeString()
-    const conditional = await fetch(app.url + path, { headers: { 'if-none-match': etag, 'x-request-id': 'conditional-get' } })
+    const conditional = await fetch(world.app.url + path, {
+      headers: { 'if-none-match': etag, 'x-request-id': 'conditional-get' },
+    })
     expect(conditional.status).toBe(304)
     await Bun.sleep(50)
     const total = samples(await scrape(), 'http_requests_total')
@@ -112,7 +101,7 @@ describe('what metrics and the access log record', () => {
   })
 
   test('when a query string is too long (414, refused before routing), then both label it as unknown paths are labelled', async () => {
-    const response = await fetch(`${app.url}/api/v1/resources/tweets?hash=${'a'.repeat(3_000)}`, {
+    const response = await fetch(`${world.app.url}/api/v1/resources/tweets?hash=${'a'.repeat(3_000)}`, {
       headers: { 'x-request-id': 'too-long' },
     })
     expect(response.status).toBe(414)

@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../../test/support/app'
-import { HASHTAGS, loadCoreData, TWEETS } from '../../../test/support/core-data'
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../../test/support/app-world'
+import { HASHTAGS, TWEETS } from '../../../test/support/core-data'
 import { bumpVersionAndWait } from '../../../test/support/fixtures'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  await loadCoreData(database)
-  await database.admin.query(
-    "UPDATE hashtags SET last_collected_at = '2026-11-28 09:00:02.314', last_outcome = 'ok' WHERE tag = 'devops'",
-  )
-  await bumpVersionAndWait(database.admin)
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
+const world = useTestApp({
+  coreData: true,
+  async arrange(database) {
+    await database.admin.query(
+      "UPDATE hashtags SET last_collected_at = '2026-11-28 09:00:02.314', last_outcome = 'ok' WHERE tag = 'devops'",
+    )
+    await bumpVersionAndWait(database.admin)
+  },
 })
 
 describe('GET /api/v1/resources/hashtags/all', () => {
   test('when called, then every tracked hashtag is listed with its tweet count, those without tweets included', async () => {
-    const response = await fetch(`${app.url}/api/v1/resources/hashtags/all`)
+    const response = await fetch(`${world.app.url}/api/v1/resources/hashtags/all`)
     const body = (await response.json()) as any
     const expected = [...HASHTAGS].sort().map((hashtag) => ({
       hashtag,

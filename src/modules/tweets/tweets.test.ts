@@ -1,22 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../../test/support/app'
-import { byIdDesc, HASHTAGS, loadCoreData, TWEETS, USERS } from '../../../test/support/core-data'
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../../test/support/app-world'
+import { byIdDesc, HASHTAGS, TWEETS, USERS } from '../../../test/support/core-data'
 import { bumpVersionAndWait, insertTweets } from '../../../test/support/fixtures'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  await loadCoreData(database)
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp({ coreData: true })
 
 interface TweetBody {
   id: string
@@ -28,7 +15,7 @@ interface TweetBody {
 }
 
 async function get(path: string) {
-  const response = await fetch(app.url + path)
+  const response = await fetch(world.app.url + path)
   return { response, body: (await response.json()) as any }
 }
 
@@ -110,14 +97,14 @@ describe('GET /api/v1/resources/tweets/all', () => {
     ]
     try {
       const pages = await walk('/api/v1/resources/tweets/all?limit=5', async (page) => {
-        if (page === 2) await insertTweets(database.admin, arrivals)
+        if (page === 2) await insertTweets(world.database.admin, arrivals)
       })
       const seen = pages.flat().map((t) => t.id)
       expect(new Set(seen).size).toBe(seen.length)
       expect(seen.filter((id) => before.includes(id))).toEqual(before)
     } finally {
-      await database.admin.query('DELETE FROM tweets WHERE id IN (1999999999999999998, 999)')
-      await bumpVersionAndWait(database.admin)
+      await world.database.admin.query('DELETE FROM tweets WHERE id IN (1999999999999999998, 999)')
+      await bumpVersionAndWait(world.database.admin)
     }
   })
 })

@@ -1,25 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type RunningApp, startApp } from '../../../test/support/app'
-import { loadCoreData, USERS } from '../../../test/support/core-data'
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database'
+import { describe, expect, test } from 'bun:test'
+import { useTestApp } from '../../../test/support/app-world'
+import { USERS } from '../../../test/support/core-data'
 import { bumpVersionAndWait } from '../../../test/support/fixtures'
 
-let database: TestDatabase
-let app: RunningApp
-
-beforeAll(async () => {
-  database = await createTestDatabase()
-  await loadCoreData(database)
-  app = startApp(database.db)
-})
-
-afterAll(async () => {
-  await app?.stop()
-  await database?.drop()
-})
+const world = useTestApp({ coreData: true })
 
 const get = async (path: string) => {
-  const response = await fetch(app.url + path)
+  const response = await fetch(world.app.url + path)
   return { response, body: (await response.json()) as any }
 }
 
@@ -62,14 +49,14 @@ describe('GET /api/v1/resources/users/top5', () => {
   })
 
   test('when a follower count changes, then the ranking follows it', async () => {
-    await database.admin.query('UPDATE users SET followers_count = 999999 WHERE id = 500')
-    await bumpVersionAndWait(database.admin)
+    await world.database.admin.query('UPDATE users SET followers_count = 999999 WHERE id = 500')
+    await bumpVersionAndWait(world.database.admin)
     try {
       const { body } = await get('/api/v1/resources/users/top5')
       expect(body.data[0]).toEqual({ id: '500', username: 'erin', name: 'Erin', followers_count: 999999 })
     } finally {
-      await database.admin.query('UPDATE users SET followers_count = 10 WHERE id = 500')
-      await bumpVersionAndWait(database.admin)
+      await world.database.admin.query('UPDATE users SET followers_count = 10 WHERE id = 500')
+      await bumpVersionAndWait(world.database.admin)
     }
   })
 })

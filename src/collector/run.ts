@@ -8,6 +8,7 @@ import type { CollectorMetrics } from '../observability/metrics'
 import { type FetchState, fetchPage, stopOf } from './fetch-policy'
 import { advancesSinceId, emptyHashtagRun, type HashtagRun, type RunOutcome, type RunSummary, Stop } from './outcome'
 import { MalformedPageError, type ParsedPage, parsePage, type SkippedTweet } from './page'
+import { usableSinceId } from './since-id'
 import { type SearchRequest, type SearchResponse, type SearchSource, SourceError } from './source'
 import { dropSinceId, finishHashtag, registerHashtags, type StoredUsers, sinceIdOf, storePage } from './store'
 
@@ -146,7 +147,7 @@ async function collectHashtag(
   let newestId: string | null = null
   let stop: Stop | undefined
   try {
-    let request: SearchRequest = { tag, sinceId: await sinceIdOf(db, tag), nextToken: null }
+    let request: SearchRequest = { tag, sinceId: usableSinceId(await sinceIdOf(db, tag)), nextToken: null }
     for (;;) {
       if (signal.aborted) throw stopOf(signal)
       if (summary.pages === config.maxPages) {

@@ -6,6 +6,7 @@
 export interface SearchRequest {
   /** Tracked hashtag, lowercase, without '#'. */
   tag: string
+  /** Sent as since_id when not null; the run leaves out one the API would refuse (see since-id.ts). */
   sinceId: string | null
   nextToken: string | null
 }

@@ -30,17 +30,6 @@ import {
 const TWEET_FIELDS = ['created_at', 'lang', 'author_id', 'entities'] as const
 const USER_FIELDS = ['username', 'name', 'public_metrics'] as const
 
-/** Snowflake ids carry their creation time: milliseconds since this epoch, shifted left by 22 bits. */
-const SNOWFLAKE_EPOCH_MS = 1288834974657n
-/** The API refuses a since_id older than its seven-day window; keep an hour of margin. */
-const SINCE_ID_MAX_AGE_MS = 7 * 24 * 3_600_000 - 3_600_000
-
-export const snowflakeTime = (id: string): number => Number((BigInt(id) >> 22n) + SNOWFLAKE_EPOCH_MS)
-
-/** A since_id the API still accepts, or null when it has aged out of the window. */
-export const usableSinceId = (sinceId: string | null, now = Date.now()): string | null =>
-  sinceId !== null && now - snowflakeTime(sinceId) < SINCE_ID_MAX_AGE_MS ? sinceId : null
-
 /** Longest piece of an upstream text (a problem title, a TLS error) put into our messages. */
 const MAX_QUOTED = 120
 
@@ -271,7 +260,7 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
         expansions: ['author_id'],
         'tweet.fields': [...TWEET_FIELDS],
         'user.fields': [...USER_FIELDS],
-        ...(usableSinceId(sinceId) === null ? {} : { since_id: sinceId! }),
+        ...(sinceId === null ? {} : { since_id: sinceId }),
         ...(nextToken === null ? {} : { next_token: nextToken }),
       })
       searching.catch(() => {})

@@ -16,7 +16,7 @@ const RANDOM_START = 'FLOOR(RAND() * 4611686018427387904)'
 
 export const BUMP_VERSION = `INSERT INTO data_version (id, version) VALUES (1, ${RANDOM_START}) ON DUPLICATE KEY UPDATE version = version + 1`
 
-export async function bumpVersion(tx: Sql): Promise<void> {
+export async function bumpVersion(tx: Pick<Sql, 'run'>): Promise<void> {
   await tx.run(BUMP_VERSION)
 }
 

@@ -28,7 +28,7 @@ export interface Statement {
 }
 
 /** What a transaction can do: statements one by one, or several in one round trip. */
-export interface TransactionSql extends Sql {
+export interface TransactionSql extends Pick<Sql, 'run'> {
   /**
    * Runs the statements in one round trip, in order, and returns their results; with `commit`,
    * the transaction commits in the same round trip. Only on a database created with

@@ -27,10 +27,6 @@ export function transactionSql(connection: PoolConnection, timeoutMs: number) {
     state.begun = true
   }
   const tx: TransactionSql = {
-    async rows(sql, params) {
-      await begin()
-      return plain.rows(sql, params)
-    },
     async run(sql, params) {
       await begin()
       return plain.run(sql, params)

@@ -234,7 +234,9 @@ describe('pages with tweets that cannot be stored', () => {
       alice,
       ['a', 'b', 'poison', 'c', 'd'].map((text, i) => ({ text: `${text} #devops`, tags: ['devops'], minutesAgo: 10 - i })),
     )
-    await world.database.admin.query("ALTER TABLE tweets ADD CONSTRAINT no_poison CHECK (text NOT LIKE 'poison%')")
+    // A column narrower than the one page.ts checks against: a setting of this server that the checks
+    // cannot know. (Not a CHECK constraint: TiDB leaves those off by default.)
+    await world.database.admin.query('ALTER TABLE tweets MODIFY text VARCHAR(12) NOT NULL')
     const { collector, log } = harness()
     const result = await collector.run()
     expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', newTweets: 4, skippedTweets: 1 })

@@ -34,6 +34,9 @@ export class LockLostError extends Error {
   }
 }
 
+/** VERSION() of a TiDB server carries its name (e.g. 8.0.11-TiDB-v8.5.1). */
+const TIDB = /TiDB/i
+
 /** The heartbeat's bounds: often enough for any wait_timeout, never busier than this. */
 const MIN_HEARTBEAT_MS = 200
 const MAX_HEARTBEAT_MS = 5_000
@@ -60,7 +63,10 @@ export async function withNamedLock<T>(
   try {
     // Timeout 0: a lock held elsewhere means another process is doing the work; do not queue behind it.
     const [[row]] = await connection.query<RowDataPacket[]>(
-      { sql: 'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS me, @@SESSION.wait_timeout AS idle', timeout },
+      {
+        sql: 'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS me, @@SESSION.wait_timeout AS idle, VERSION() AS version',
+        timeout,
+      },
       [name],
     )
     if (Number(row?.got) !== 1) return { acquired: false }
@@ -85,7 +91,14 @@ export async function withNamedLock<T>(
     }, everyMs)
     const hold: LockHold = {
       signal: lost.signal,
-      fence: { sql: 'SELECT IS_USED_LOCK(?) = ? AS held', params: [name, me] },
+      fence: {
+        // TiDB's IS_USED_LOCK, asked from another session, answers 1 when it cannot name the holder
+        // (https://docs.pingcap.com/tidb/stable/locking-functions/): there the fence can only tell
+        // that the lock is still held by someone, and the heartbeat (asked from the holding session,
+        // which TiDB does name) tells that it is ours. Elsewhere the holder's id is compared exactly.
+        sql: TIDB.test(String(row!.version)) ? 'SELECT IS_USED_LOCK(?) IN (?, 1) AS held' : 'SELECT IS_USED_LOCK(?) = ? AS held',
+        params: [name, me],
+      },
     }
     try {
       return { acquired: true, result: await work(hold) }

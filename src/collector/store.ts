@@ -35,6 +35,12 @@ export async function registerHashtags(db: Database, tags: string[]): Promise<vo
 /** The current time as a UTC DATETIME(3) literal. */
 const nowUtc = () => toMysqlUtc(new Date().toISOString())
 
+/*
+ * Upserts name the proposed row with VALUES(col). MySQL 8.0.20+ (8.4 included) deprecates it in
+ * favour of a row alias (INSERT … AS new … UPDATE x = new.x) but still runs it, with warning 1287;
+ * MariaDB and TiDB do not understand the alias. VALUES() is the form all three run.
+ */
+
 /**
  * Inserts new authors and refreshes known ones. updated_at is assigned first (MySQL applies the
  * assignments in order) and only moves when something changed, so unchanged users are not written.

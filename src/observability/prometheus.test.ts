@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { parse, stringify } from 'yaml'
-import { freePort } from '../../scripts/lib/service-process'
 import { CapturedLog, type RunningApp, startApp } from '../../test/support/app'
 import { loadCoreData } from '../../test/support/core-data'
 import { createTestDatabase, type TestDatabase } from '../../test/support/database'
 import { FakeXApi } from '../../test/support/fake-x-api'
+import { type RunningPrometheus, requireTool, startPrometheus, until } from '../../test/support/prometheus'
 import { alertRules, dashboardQueries, PROMETHEUS_YML, RULES } from '../../test/support/provisioning'
 import { createCollector } from '../collector'
 import { loadConfig } from '../config'
@@ -24,35 +20,15 @@ import { createCollectorMetrics } from './metrics'
 const grafanaVariables = (expr: string) =>
   expr.replaceAll('$__rate_interval', '15s').replaceAll('$__interval', '1s').replaceAll('$__range', '1m')
 
-function requireTool(name: string): string {
-  const path = Bun.which(name)
-  // Not a skip: CI installs Prometheus (Debian package "prometheus"); without it this proof is missing.
-  if (path === null) throw new Error(`${name} is not installed: apt-get install prometheus`)
-  return path
-}
-
 let database: TestDatabase
 let app: RunningApp
 let fake: FakeXApi
-let prometheus: ReturnType<typeof Bun.spawn>
+let prometheus: RunningPrometheus
 let prometheusUrl: string
-const dir = mkdtempSync(join(tmpdir(), 'prometheus-test-'))
-
-async function query(expr: string) {
-  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)
-  return (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } }
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await Bun.sleep(250)
-  }
-}
+const query = (expr: string) => prometheus.query(expr)
 
 beforeAll(async () => {
-  const binary = requireTool('prometheus')
+  requireTool('prometheus')
   database = await createTestDatabase()
   await loadCoreData(database)
   app = startApp(database.db)
@@ -79,32 +55,8 @@ beforeAll(async () => {
   }).run()
   expect(summary.outcome).toBe('success')
 
-  const config = parse(readFileSync(PROMETHEUS_YML, 'utf8'))
-  config.global.scrape_interval = '1s'
-  config.global.evaluation_interval = '1s'
-  config.rule_files = [RULES]
-  const job = config.scrape_configs[0]
-  delete job.dns_sd_configs
-  job.static_configs = [{ targets: [new URL(app.url).host] }]
-  writeFileSync(join(dir, 'prometheus.yml'), stringify(config))
-
-  const port = await freePort()
-  prometheusUrl = `http://127.0.0.1:${port}`
-  prometheus = Bun.spawn(
-    [
-      binary,
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdout: 'ignore', stderr: 'pipe' },
-  )
-  await until(
-    async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => null))?.status === 200,
-    20_000,
-    'Prometheus to be ready',
-  )
+  prometheus = await startPrometheus(new URL(app.url).host)
+  prometheusUrl = prometheus.url
 
   // Traffic over a few scrapes: successes, client errors, unknown paths.
   const paths = [
@@ -130,12 +82,10 @@ beforeAll(async () => {
 }, 90_000)
 
 afterAll(async () => {
-  prometheus?.kill()
-  await prometheus?.exited
+  await prometheus?.stop()
   fake?.stop()
   await app?.stop()
   await database?.drop()
-  rmSync(dir, { recursive: true, force: true })
 })
 
 describe('Prometheus', () => {
@@ -143,7 +93,7 @@ describe('Prometheus', () => {
     const promtool = requireTool('promtool')
     const config = Bun.spawnSync([promtool, 'check', 'config', '--syntax-only', PROMETHEUS_YML])
     expect({ code: config.exitCode, out: config.stderr.toString() }).toMatchObject({ code: 0 })
-    const rewritten = Bun.spawnSync([promtool, 'check', 'config', join(dir, 'prometheus.yml')])
+    const rewritten = Bun.spawnSync([promtool, 'check', 'config', prometheus.configFile])
     expect({ code: rewritten.exitCode, out: rewritten.stderr.toString() }).toMatchObject({ code: 0 })
     const rules = Bun.spawnSync([promtool, 'check', 'rules', RULES])
     expect({ code: rules.exitCode, out: rules.stdout.toString() + rules.stderr.toString() }).toMatchObject({ code: 0 })

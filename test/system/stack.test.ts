@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { DockerfileParser } from 'dockerfile-ast'
 import { parse } from 'yaml'
 import pkg from '../../package.json'
+import { variables } from '../../src/config'
 
 /**
  * The Docker stack cannot run on the build machines (no engine): everything that can be checked
@@ -28,6 +29,16 @@ const ROOT = join(import.meta.dir, '..', '..')
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8')
 const compose = parse(read('docker-compose.yml'))
 const services = compose.services as Record<string, any>
+/** Compose's `!override` and `!reset` tags, kept as the values they carry. */
+const composeTags = ['!override', '!reset'].map((tag) => ({
+  tag,
+  collection: 'seq' as const,
+  resolve: (value: unknown) => value,
+}))
+/** Variables a compose file reads: ${NAME}, ${NAME:-…}, ${NAME:?…}. */
+const composeVariables = (text: string) => new Set([...text.matchAll(/\$\{([A-Z_]+)[:}]/g)].map((m) => m[1]!))
+/** Variables an env example mentions, set or commented out. */
+const mentioned = (text: string) => [...text.matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!)
 const temporary: string[] = []
 
 afterAll(() => {
@@ -92,7 +103,8 @@ describe('docker-compose.yml', () => {
   })
 
   test('ports: API 5000, Kibana 5601, Grafana 3000, Prometheus 9090, Elasticsearch 9200, MySQL elsewhere than 3306, all on 127.0.0.1', () => {
-    expect(hostPorts('app')[0]).toStartWith('${API_PORT:-5000}')
+    // One API port, not a range: from a range Docker hands out the next free port after a re-create.
+    expect(hostPorts('app')).toEqual(['${API_PORT:-5000}'])
     expect(hostPorts('kibana')).toEqual(['5601'])
     expect(hostPorts('grafana')).toEqual(['3000'])
     expect(hostPorts('prometheus')).toEqual(['9090'])
@@ -100,6 +112,78 @@ describe('docker-compose.yml', () => {
     expect(hostPorts('mysql')).toEqual(['${MYSQL_HOST_PORT:-13306}'])
     for (const service of Object.values(services))
       for (const port of service.ports ?? []) expect(String(port)).toStartWith('127.0.0.1:')
+  })
+
+  test('replicas get their ports from docker-compose.scale.yml, which replaces the single port by a range', () => {
+    const scale = parse(read('docker-compose.scale.yml'), { customTags: composeTags })
+    expect(Object.keys(scale.services)).toEqual(['app'])
+    expect(scale.name).toBe(compose.name)
+    expect(read('docker-compose.scale.yml')).toContain('ports: !override')
+    expect(scale.services.app.ports).toEqual(['127.0.0.1:${API_PORT:-5000}-${API_PORT_LAST:-5009}:5000'])
+    expect(read('docker-compose.scale.yml')).toContain(
+      'docker compose -f docker-compose.yml -f docker-compose.scale.yml up --detach --scale app=3',
+    )
+    const run = Bun.spawnSync([join(ROOT, 'node_modules', '.bin', 'dclint'), 'docker-compose.scale.yml', '--max-warnings', '0'], {
+      cwd: ROOT,
+    })
+    expect({ code: run.exitCode, output: (run.stdout.toString() + run.stderr.toString()).trim() }).toEqual({
+      code: 0,
+      output: '',
+    })
+  })
+
+  test('every setting of the service reaches the app: passed from .env, fixed by the stack, or named in the comment that says why not', () => {
+    const environment = services.app.environment as Record<string, unknown>
+    const text = read('docker-compose.yml')
+    const comment = text.match(/^ *# Not passed: [^\n]*(\n *#[^\n]*)*/m)?.[0] ?? ''
+    const excluded = Object.keys(variables).filter((name) => new RegExp(`\\b${name}\\b \\(`).test(comment))
+    expect(excluded.length).toBeGreaterThan(0)
+    // Stack defaults other than the service's: its account, and production in the log lines.
+    const stackDefaults = ['MYSQL_DATABASE', 'MYSQL_USER', 'MYSQL_PASSWORD', 'SERVICE_ENVIRONMENT']
+    for (const name of Object.keys(variables)) {
+      const value = environment[name] === undefined ? undefined : String(environment[name])
+      if (excluded.includes(name)) {
+        expect({ name, value }).toEqual({ name, value: undefined })
+        continue
+      }
+      const passed = value !== undefined && (!value.startsWith('${') || new RegExp(`^\\$\\{${name}:[-?]`).test(value))
+      expect({ name, value, passed }).toEqual({ name, value, passed: true })
+      // Empty is unset for the service (src/config/index.ts), so ${NAME:-} leaves its default in force.
+      if (value?.startsWith('${') && !stackDefaults.includes(name))
+        expect({ name, value }).toEqual({ name, value: `\${${name}:-}` })
+    }
+    for (const name of Object.keys(environment))
+      expect({ name, known: Object.hasOwn(variables, name) }).toEqual({ name, known: true })
+    expect(environment.SERVICE_ENVIRONMENT).toBe('${SERVICE_ENVIRONMENT:-production}')
+  })
+
+  test("the app gets neither the MySQL root password nor Grafana's, and no env_file that would hand it all of .env", () => {
+    expect(services.app.env_file).toBeUndefined()
+    for (const [key, value] of Object.entries(services.app.environment ?? {}))
+      expect({ key, value: String(value) }).not.toEqual({ key, value: expect.stringMatching(/ROOT|GRAFANA|GF_/) })
+  })
+
+  test('every image is pinned to an exact release: no latest, no major or major.minor tag; the Elastic images share one version', () => {
+    const images = Object.entries(services)
+      .filter(([, service]) => service.image !== undefined)
+      .map(([name, service]) => ({ name, image: String(service.image) }))
+    expect(images.map((i) => i.name).sort()).toEqual(['elasticsearch', 'grafana', 'kibana', 'logstash', 'mysql', 'prometheus'])
+    for (const { name, image } of images) {
+      const tag = image.slice(image.lastIndexOf(':') + 1)
+      expect({ name, image, exact: image.includes(':') && /^v?\d+\.\d+\.\d+$/.test(tag) }).toEqual({ name, image, exact: true })
+    }
+    const elastic = images.filter((i) => i.image.startsWith('docker.elastic.co/')).map((i) => i.image.split(':')[1])
+    expect(elastic).toHaveLength(3)
+    expect(new Set(elastic).size).toBe(1)
+  })
+
+  test('every bind mount carries :z, for SELinux hosts', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of (service.volumes ?? []).map(String).filter((v: string) => v.startsWith('.'))) {
+        const mode = volume.split(':')[2] ?? ''
+        expect({ name, volume, relabelled: mode.split(',').includes('z') }).toEqual({ name, volume, relabelled: true })
+      }
+    }
   })
 
   test('the app reaches MySQL and Logstash by their service names and ports, with the credentials MySQL is given', () => {
@@ -119,22 +203,22 @@ describe('docker-compose.yml', () => {
     const scrape = parse(read('provisioning/prometheus/prometheus.yml')).scrape_configs[0]
     expect(scrape.dns_sd_configs[0]).toMatchObject({ names: ['app'], port: Number(containerPorts('app')[0]) })
     const mounted = services.prometheus.volumes.map(String)
-    expect(mounted).toContain('./provisioning/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro')
-    expect(mounted).toContain('./provisioning/prometheus/rules:/etc/prometheus/rules:ro')
+    expect(mounted).toContain('./provisioning/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro,z')
+    expect(mounted).toContain('./provisioning/prometheus/rules:/etc/prometheus/rules:ro,z')
     expect(parse(read('provisioning/prometheus/prometheus.yml')).rule_files).toEqual(['/etc/prometheus/rules/*.yml'])
 
     const datasource = parse(read('provisioning/grafana/provisioning/datasources/prometheus.yml')).datasources[0]
     expect(datasource.url).toBe(`http://prometheus:${containerPorts('prometheus')[0]}`)
     const grafanaMounts = services.grafana.volumes.map(String)
     const dashboardPath = parse(read('provisioning/grafana/provisioning/dashboards/dashboards.yml')).providers[0].options.path
-    expect(grafanaMounts).toContain(`./provisioning/grafana/dashboards:${dashboardPath}:ro`)
+    expect(grafanaMounts).toContain(`./provisioning/grafana/dashboards:${dashboardPath}:ro,z`)
 
     const elasticsearch = `http://elasticsearch:${containerPorts('elasticsearch')[0]}`
     expect(services.logstash.environment.ELASTICSEARCH_HOSTS).toBe(elasticsearch)
     expect(read('provisioning/logstash/pipeline/twitter-hashtags.conf')).toContain(`\${ELASTICSEARCH_HOSTS:${elasticsearch}}`)
     expect(JSON.parse(services.kibana.environment.ELASTICSEARCH_HOSTS)).toEqual([elasticsearch])
     const logstashMounts = services.logstash.volumes.map(String)
-    expect(logstashMounts).toContain('./provisioning/logstash/templates:/usr/share/logstash/templates:ro')
+    expect(logstashMounts).toContain('./provisioning/logstash/templates:/usr/share/logstash/templates:ro,z')
     expect(read('provisioning/logstash/config/pipelines.yml')).toContain('/usr/share/logstash/pipeline/twitter-hashtags.conf')
   })
 
@@ -152,11 +236,21 @@ describe('docker-compose.yml', () => {
     expect(read('.gitignore').split('\n')).toContain('.env')
   })
 
-  test('every variable the compose file reads is documented in .env.example', () => {
-    const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z_]+)[:}]/g)].map((m) => m[1]!))
-    const example = read('.env.example')
-    for (const name of used)
-      expect({ name, documented: new RegExp(`^#?${name}=`, 'm').test(example) }).toEqual({ name, documented: true })
+  test('every variable the compose files read is documented in stack.env.example, which mentions nothing else but START_TIMEOUT', () => {
+    const used = new Set([...composeVariables(read('docker-compose.yml')), ...composeVariables(read('docker-compose.scale.yml'))])
+    const example = mentioned(read('stack.env.example'))
+    for (const name of used) expect({ name, documented: example.includes(name) }).toEqual({ name, documented: true })
+    for (const name of example) expect({ name, read: used.has(name) || name === 'START_TIMEOUT' }).toEqual({ name, read: true })
+  })
+
+  test('stack.env.example is what the stack reads, .env.example what the bare service reads: neither sets what only the other means', () => {
+    const stack = read('stack.env.example')
+    // The mysql image refuses MYSQL_USER=root; the bare service's MYSQL_URL, PORT and HOST mean nothing in the stack.
+    expect(stack).not.toMatch(/^MYSQL_USER=root$/m)
+    for (const name of ['MYSQL_URL', 'PORT', 'HOST', 'MYSQL_HOST', 'MYSQL_PORT', 'LOGSTASH_HOST', 'LOGSTASH_PORT'])
+      expect({ name, set: new RegExp(`^${name}=`, 'm').test(stack) }).toEqual({ name, set: false })
+    for (const name of mentioned(read('.env.example')))
+      expect({ name, readByTheService: Object.hasOwn(variables, name) }).toEqual({ name, readByTheService: true })
   })
 })
 

@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -241,6 +242,7 @@ describe('docker-compose.yml', () => {
     const example = mentioned(read('stack.env.example'))
     for (const name of used) expect({ name, documented: example.includes(name) }).toEqual({ name, documented: true })
     for (const name of example) expect({ name, read: used.has(name) || name === 'START_TIMEOUT' }).toEqual({ name, read: true })
+    expect(read('scripts/start.sh')).toContain('setting START_TIMEOUT')
   })
 
   test('stack.env.example is what the stack reads, .env.example what the bare service reads: neither sets what only the other means', () => {
@@ -308,13 +310,51 @@ describe('scripts', () => {
 
   /**
    * A copy of what the scripts use, and a bin directory with the system tools they need plus
-   * stand-ins for `docker` and `curl` that append their arguments to calls.log.
+   * stand-ins for `docker` and `curl` that append their arguments to calls.log. The stand-in docker
+   * answers like the real one where the scripts read its answers: `compose version --short`,
+   * `compose port` (127.0.0.1:port; the file `ports` of the sandbox, lines "service port address",
+   * says otherwise), `volume ls` (the names in the file `volumes`); at `compose up` it writes the
+   * modes of the mounted files to modes.log, as the containers would find them.
    */
-  function sandbox(options: { docker?: string | null; curl?: string } = {}) {
+  const DEFAULT_HOST_PORTS: Record<string, string> = {
+    'app 5000': '5000',
+    'kibana 5601': '5601',
+    'grafana 3000': '3000',
+    'prometheus 9090': '9090',
+    'mysql 3306': '13306',
+  }
+  const standInDocker = (dir: string) => `
+case "$1 $2" in
+  "compose version")
+    version=$(cat "${dir}/compose-version" 2>/dev/null || echo 2.29.1)
+    if [ "$3" = --short ]; then echo "$version"; else echo "Docker Compose version v$version"; fi ;;
+  "compose port")
+    answer=$(grep -E "^$3 $4 " "${dir}/ports" 2>/dev/null | cut -d' ' -f3)
+    if [ -z "$answer" ]; then
+      case "$3 $4" in
+        ${Object.entries(DEFAULT_HOST_PORTS)
+          .map(([key, port]) => `"${key}") answer=127.0.0.1:${port} ;;`)
+          .join('\n        ')}
+      esac
+    fi
+    echo "$answer" ;;
+  "volume ls") cat "${dir}/volumes" 2>/dev/null ;;
+  "compose up") stat -c '%a %n' sql sql/* provisioning/prometheus provisioning/prometheus/prometheus.yml >> "${dir}/modes.log" ;;
+esac
+exit 0`
+  const IMPORTED = '{"success":true,"successCount":6,"successResults":[]}'
+  const standInCurl = (importAnswer: string) =>
+    `case "$*" in *api/status*) echo '{"status":{"overall":{"level":"available"}}}' ;; *_import*) echo '${importAnswer}' ;; esac; exit 0`
+
+  function sandbox(options: { docker?: string | null; curl?: string; umask077?: boolean } = {}) {
     const dir = tempDir('stack-scripts-')
-    mkdirSync(join(dir, 'provisioning'), { recursive: true })
-    cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true })
-    cpSync(join(ROOT, 'provisioning', 'kibana'), join(dir, 'provisioning', 'kibana'), { recursive: true })
+    if (options.umask077) {
+      // A checkout made under umask 077: files 600, directories 700.
+      const copy = Bun.spawnSync(['bash', '-c', 'umask 077 && cp -r "$0"/scripts "$0"/provisioning "$0"/sql "$1"/', ROOT, dir])
+      expect(copy.exitCode).toBe(0)
+    } else {
+      for (const part of ['scripts', 'provisioning', 'sql']) cpSync(join(ROOT, part), join(dir, part), { recursive: true })
+    }
     const bin = join(dir, 'bin')
     mkdirSync(bin)
     for (const tool of [
@@ -335,6 +375,7 @@ describe('scripts', () => {
       'chmod',
       'id',
       'cut',
+      'stat',
       'openssl',
     ]) {
       const path = Bun.which(tool)
@@ -344,18 +385,24 @@ describe('scripts', () => {
       writeFileSync(join(bin, name), `#!${Bun.which('bash')}\necho "${name} $*" >> "${join(dir, 'calls.log')}"\n${body}\n`)
       chmodSync(join(bin, name), 0o755)
     }
-    if (options.docker !== null) shim('docker', options.docker ?? 'exit 0')
-    shim('curl', options.curl ?? `case "$*" in *api/status*) echo '{"status":{"overall":{"level":"available"}}}' ;; esac; exit 0`)
-    const run = (script: string, ...args: string[]) => {
+    if (options.docker !== null) shim('docker', options.docker ?? standInDocker(dir))
+    shim('curl', options.curl ?? standInCurl(IMPORTED))
+    const run = (script: string, args: string[] = [], env: Record<string, string> = {}) => {
+      rmSync(join(dir, 'calls.log'), { force: true })
       const result = Bun.spawnSync([join(bin, 'bash'), join(dir, 'scripts', script), ...args], {
         cwd: dir,
-        env: { PATH: bin, HOME: dir },
+        env: { PATH: bin, HOME: dir, ...env },
       })
       const calls = existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n') : []
       return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString(), calls }
     }
-    return { dir, run }
+    const file = (name: string, content?: string) => {
+      if (content !== undefined) writeFileSync(join(dir, name), content)
+      return existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined
+    }
+    return { dir, run, file }
   }
+  const upCalls = (calls: string[]) => calls.filter((c) => c.startsWith('docker compose up'))
 
   test('start.sh without Docker fails with a message saying so', () => {
     const { run } = sandbox({ docker: null })
@@ -371,6 +418,28 @@ describe('scripts', () => {
     expect(result.err).toContain('Docker Compose v2 is missing')
   })
 
+  test('start.sh refuses Compose older than 2.17 (no --wait-timeout) and runs on a newer one', () => {
+    for (const [version, code] of [
+      ['2.16.0', 1],
+      ['v2.16.9', 1],
+      ['1.29.2', 1],
+      ['2.17.0', 0],
+      ['2.29.1', 0],
+      ['v2.40.3-desktop.1', 0],
+      ['3.0.0', 0],
+    ] as const) {
+      const { run, file } = sandbox()
+      file('compose-version', `${version}\n`)
+      const result = run('start.sh')
+      expect({ version, code: result.code }).toEqual({ version, code })
+      if (code === 1) {
+        expect(result.err).toContain('Docker Compose 2.17 or later is needed')
+        expect(result.err).toContain(version.replace(/^v/, ''))
+        expect(upCalls(result.calls)).toEqual([])
+      }
+    }
+  })
+
   test('start.sh brings the stack up with healthchecks, imports the Kibana objects, prints the URLs, and is safe to run twice', () => {
     const { dir, run } = sandbox()
     const first = run('start.sh')
@@ -381,10 +450,10 @@ describe('scripts', () => {
       'curl -fsS -X POST http://127.0.0.1:5601/api/saved_objects/_import?overwrite=true -H kbn-xsrf: true --form file=@provisioning/kibana/saved-objects.ndjson',
     ])
     for (const url of [
-      'http://localhost:5000/swagger',
-      'http://localhost:5601',
-      'http://localhost:3000',
-      'http://localhost:9090',
+      'http://127.0.0.1:5000/swagger',
+      'http://127.0.0.1:5601',
+      'http://127.0.0.1:3000',
+      'http://127.0.0.1:9090',
     ])
       expect(first.out).toContain(url)
     expect(first.out).toContain('TWITTER_BEARER_TOKEN is not set')
@@ -407,23 +476,162 @@ describe('scripts', () => {
   })
 
   test('start.sh keeps the values a user put in .env and fills in only what is missing', () => {
-    const { dir, run } = sandbox()
-    writeFileSync(join(dir, '.env'), 'MYSQL_PASSWORD=mine\nGRAFANA_ADMIN_PASSWORD=\nTWITTER_BEARER_TOKEN=tok\nAPI_PORT=5100\n')
+    const { run, file } = sandbox()
+    file('.env', 'MYSQL_PASSWORD=mine\nGRAFANA_ADMIN_PASSWORD=\nTWITTER_BEARER_TOKEN=tok\nAPI_PORT=5100\n')
+    file('ports', 'app 5000 127.0.0.1:5100\n')
     const result = run('start.sh')
     expect(result.code).toBe(0)
-    const env = readFileSync(join(dir, '.env'), 'utf8')
+    const env = file('.env')!
     expect(env).toContain('MYSQL_PASSWORD=mine\n')
     expect(env).toMatch(/^GRAFANA_ADMIN_PASSWORD=[0-9a-f]{32}$/m)
     expect(env).toMatch(/^MYSQL_ROOT_PASSWORD=[0-9a-f]{32}$/m)
     expect(result.out).not.toContain('TWITTER_BEARER_TOKEN is not set')
-    expect(result.out).toContain('http://localhost:5100/swagger')
+    expect(result.out).toContain('http://127.0.0.1:5100/swagger')
+  })
+
+  test('start.sh prints the ports Docker actually bound, asking docker compose port, not the ones it expected', () => {
+    const { run, file } = sandbox()
+    // After a re-create Docker may have put a service elsewhere than .env says.
+    file(
+      'ports',
+      'app 5000 127.0.0.1:5001\ngrafana 3000 127.0.0.1:3001\nprometheus 9090 127.0.0.1:9091\nkibana 5601 127.0.0.1:5602\n',
+    )
+    const result = run('start.sh')
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' })
+    for (const query of ['app 5000', 'grafana 3000', 'prometheus 9090', 'kibana 5601'])
+      expect(result.calls).toContain(`docker compose port ${query}`)
+    for (const url of [
+      'http://127.0.0.1:5001/swagger',
+      'http://127.0.0.1:3001',
+      'http://127.0.0.1:9091',
+      'http://127.0.0.1:5602',
+    ])
+      expect(result.out).toContain(url)
+    expect(result.out).not.toContain(':5000/')
+    expect(result.calls.filter((c) => c.includes('_import'))[0]).toContain('http://127.0.0.1:5602/api/saved_objects/_import')
+  })
+
+  test('start.sh takes START_TIMEOUT from .env, and from the shell first', () => {
+    const { run, file } = sandbox()
+    file('.env', 'START_TIMEOUT=1800\n')
+    expect(upCalls(run('start.sh').calls)).toEqual(['docker compose up --detach --build --wait --wait-timeout 1800'])
+    expect(upCalls(run('start.sh', [], { START_TIMEOUT: '60' }).calls)).toEqual([
+      'docker compose up --detach --build --wait --wait-timeout 60',
+    ])
+    file('.env', 'START_TIMEOUT=soon\n')
+    const bad = run('start.sh')
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain('START_TIMEOUT')
+  })
+
+  test('start.sh appends to a .env that lacks its final newline without running lines together', () => {
+    const { run, file } = sandbox()
+    file('.env', 'TWITTER_BEARER_TOKEN=tok')
+    expect(run('start.sh').code).toBe(0)
+    const lines = file('.env')!.split('\n')
+    expect(lines[0]).toBe('TWITTER_BEARER_TOKEN=tok')
+    expect(lines.slice(1, 4).map((line) => line.split('=')[0])).toEqual([
+      'MYSQL_PASSWORD',
+      'MYSQL_ROOT_PASSWORD',
+      'GRAFANA_ADMIN_PASSWORD',
+    ])
+    for (const line of lines.slice(1, 4)) expect(line).toMatch(/^[A-Z_]+=[0-9a-f]{32}$/)
+    expect(lines.at(-1)).toBe('')
+  })
+
+  test('start.sh refuses to generate passwords while the volumes of an earlier start exist, and says how to recover', () => {
+    const { run, file } = sandbox()
+    file('volumes', 'twitter-hashtags_elasticsearch-data\ntwitter-hashtags_grafana-data\ntwitter-hashtags_mysql-data\n')
+    file('.env', 'TWITTER_BEARER_TOKEN=tok\n')
+    const lost = run('start.sh')
+    expect(lost.code).toBe(1)
+    expect(lost.calls).toContain('docker volume ls --quiet --filter label=com.docker.compose.project=twitter-hashtags')
+    expect(lost.err).toContain('twitter-hashtags_mysql-data')
+    expect(lost.err).toContain('restore')
+    expect(lost.err).toContain('scripts/stop.sh --purge')
+    expect(upCalls(lost.calls)).toEqual([])
+    expect(file('.env')).toBe('TWITTER_BEARER_TOKEN=tok\n')
+
+    // Only the volume that keeps the password matters: a missing Grafana password with only MySQL's volume left is generated.
+    file('volumes', 'twitter-hashtags_mysql-data\n')
+    file('.env', 'MYSQL_PASSWORD=a\nMYSQL_ROOT_PASSWORD=b\n')
+    expect(run('start.sh').code).toBe(0)
+    expect(file('.env')).toMatch(/^GRAFANA_ADMIN_PASSWORD=[0-9a-f]{32}$/m)
+
+    // With every password in .env, the volumes are the stack's own data.
+    file('volumes', 'twitter-hashtags_grafana-data\ntwitter-hashtags_mysql-data\n')
+    const kept = run('start.sh')
+    expect(kept.code).toBe(0)
+    expect(kept.calls.filter((c) => c.startsWith('docker volume'))).toEqual([])
+  })
+
+  test('start.sh fails when Kibana answers 200 but did not import every object, and prints its errors', () => {
+    const refused =
+      '{"success":false,"successCount":5,"errors":[{"id":"twitter-hashtags-dashboard","type":"dashboard","error":{"type":"missing_references"}}]}'
+    const { run } = sandbox({ curl: standInCurl(refused) })
+    const result = run('start.sh')
+    expect(result.code).toBe(1)
+    expect(result.err).toContain('twitter-hashtags-dashboard')
+    expect(result.err).toContain('missing_references')
+    expect(result.out).not.toContain('twitter-hashtags is up')
+  })
+
+  test('start.sh refuses MYSQL_USER=root, which the mysql image refuses, and says which bare-service settings the stack ignores', () => {
+    const { run, file } = sandbox()
+    file('.env', 'MYSQL_USER=root\n')
+    const root = run('start.sh')
+    expect(root.code).toBe(1)
+    expect(root.err).toContain('MYSQL_USER=root')
+    expect(upCalls(root.calls)).toEqual([])
+    expect(file('.env')).toBe('MYSQL_USER=root\n')
+
+    file('.env', 'PORT=5000\nMYSQL_URL=mysql://root@127.0.0.1:3306/twitter\nLOG_FORMAT=pretty\n')
+    const bare = run('start.sh')
+    expect(bare.code).toBe(0)
+    expect(bare.out).toContain('the stack ignores PORT MYSQL_URL from .env')
+  })
+
+  test('start.sh names the accounts .env sets and the data view the saved objects create', () => {
+    const dataView = readFileSync(join(ROOT, 'provisioning', 'kibana', 'saved-objects.ndjson'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line))
+      .find((object) => object.type === 'index-pattern').attributes.name
+    const { run, file } = sandbox()
+    const plain = run('start.sh')
+    expect(plain.out).toContain('user admin,')
+    expect(plain.out).toContain('user twitter,')
+    expect(plain.out).toContain(`data view "${dataView}"`)
+    file('.env', `${file('.env')}GRAFANA_ADMIN_USER=boss\nMYSQL_USER=tweets\n`)
+    const named = run('start.sh')
+    expect(named.code).toBe(0)
+    expect(named.out).toContain('user boss,')
+    expect(named.out).toContain('user tweets,')
+  })
+
+  test("start.sh makes the mounted files readable for the containers' users before starting, whatever the umask of the checkout", () => {
+    const { dir, run, file } = sandbox({ umask077: true })
+    expect(statSync(join(dir, 'provisioning', 'prometheus', 'prometheus.yml')).mode & 0o777).toBe(0o600)
+    expect(run('start.sh').code).toBe(0)
+    const walk = (path: string): string[] =>
+      statSync(path).isDirectory() ? [path, ...readdirSync(path).flatMap((entry: string) => walk(join(path, entry)))] : [path]
+    for (const path of [...walk(join(dir, 'provisioning')), ...walk(join(dir, 'sql'))]) {
+      const stat = statSync(path)
+      const wanted = stat.isDirectory() ? 0o005 : 0o004
+      expect({ path, others: stat.mode & wanted }).toEqual({ path, others: wanted })
+    }
+    // As the containers found them at `docker compose up`.
+    for (const line of file('modes.log')!.trim().split('\n')) {
+      const [mode, path] = line.split(' ')
+      expect({ path, mode }).toEqual({ path, mode: path === 'sql' || path === 'provisioning/prometheus' ? '755' : '644' })
+    }
   })
 
   test('stop.sh keeps the data unless asked to purge it', () => {
     const { run } = sandbox()
     expect(run('stop.sh').calls).toEqual(['docker compose down --remove-orphans'])
-    const purge = run('stop.sh', '--purge')
+    const purge = run('stop.sh', ['--purge'])
     expect(purge.calls.at(-1)).toBe('docker compose down --volumes --remove-orphans')
-    expect(run('stop.sh', '--everything').code).toBe(2)
+    expect(run('stop.sh', ['--everything']).code).toBe(2)
   })
 })

@@ -43,3 +43,6 @@ CREATE TABLE IF NOT EXISTS tweets (
   CONSTRAINT tweets_hashtag_fk FOREIGN KEY (hashtag) REFERENCES hashtags (tag),
   CONSTRAINT tweets_author_fk FOREIGN KEY (author_id) REFERENCES users (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
+
+-- Recorded as applied (see 000_migrations.sql).
+INSERT IGNORE INTO schema_migrations (name) VALUES ('001_schema');

@@ -25,3 +25,6 @@ CREATE TABLE IF NOT EXISTS hashtag_counts (
   first_seen INT UNSIGNED NOT NULL,
   PRIMARY KEY (hashtag, lang, quarter) -- /tweets/by_hour, /tweets/by_lang, /hashtags/all
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
+
+-- Recorded as applied (see 000_migrations.sql).
+INSERT IGNORE INTO schema_migrations (name) VALUES ('002_counts');

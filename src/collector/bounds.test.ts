@@ -180,9 +180,10 @@ describe('pages with tweets that cannot be stored', () => {
       { text: "it's fine #devops", tags: ['devops'], minutesAgo: 2 },
     ])
     const now = new Date().toISOString()
-    const long = '𠜎'.repeat(25_000) // 100,000 bytes of 4-byte characters: X allows it, TEXT does not
+    // The longest post X allows: 25,000 characters of 4 bytes, 100,000 bytes, more than TEXT holds.
+    const longPost = { id: '904', text: '𠜎'.repeat(25_000), author_id: alice.id, created_at: now }
     const bad = [
-      { id: '901', text: long, author_id: alice.id, created_at: now },
+      { id: '901', text: 'x'.repeat(16 * 1024 * 1024), author_id: alice.id, created_at: now }, // past MEDIUMTEXT
       { id: '902', text: 'feb 30 #devops', author_id: alice.id, created_at: '2026-02-30T10:00:00.000Z' },
       { id: '99999999999999999999', text: 'beyond 2^64 #devops', author_id: alice.id, created_at: now },
       { id: '903', text: 'absurd author #devops', author_id: '77', created_at: now },
@@ -192,17 +193,18 @@ describe('pages with tweets that cannot be stored', () => {
       tag: 'devops',
       transform: (page) => ({
         ...page,
-        data: [...page.data, page.data[0], ...bad],
+        data: [...page.data, page.data[0], longPost, ...bad],
         includes: {
           users: [...page.includes.users, { id: '77', username: 'big', name: 'Big', public_metrics: { followers_count: 1e300 } }],
         },
       }),
     })
-    const { collector, log, registry } = harness()
+    const { collector, log, registry } = harness({ TWITTER_API_MAX_RESPONSE_MB: '40' })
     const result = await collector.run()
-    expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', newTweets: 2, skippedTweets: 6 })
+    expect(result.hashtags[0]).toMatchObject({ outcome: 'ok', newTweets: 3, skippedTweets: 6 })
     const [rows] = (await world.database.admin.query('SELECT id, text FROM tweets ORDER BY id')) as any
     expect(rows.map((r: any) => [r.id, r.text])).toEqual([
+      [longPost.id, longPost.text],
       [good!.id, 'good #devops'],
       [other!.id, "it's fine #devops"],
     ])

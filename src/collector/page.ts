@@ -134,8 +134,8 @@ export class MalformedPageError extends Error {
   override name = 'MalformedPageError'
 }
 
-/** Bytes of a TEXT column (utf8mb4 counts bytes, not characters, against this). */
-const MAX_TEXT_BYTES = 65_535
+/** Bytes of the MEDIUMTEXT text column (sql/003_long_posts.sql): bytes, not characters, count against it. */
+const MAX_TEXT_BYTES = 16_777_215
 /** VARCHAR lengths of users.username and users.name, in characters (code points). */
 const MAX_USERNAME = 64
 const MAX_NAME = 255

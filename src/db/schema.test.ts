@@ -25,13 +25,13 @@ const columns = async () =>
   )[0] as { t: string; c: string; ty: string; cs: string | null }[]
 
 describe('schema', () => {
-  test('when the database does not exist, then starting creates it, the three tables and their counts', async () => {
+  test('when the database does not exist, then starting creates it with every table, the record of applied files included', async () => {
     await applySchema(config)
     const [tables] = (await admin.query(
       'SELECT TABLE_NAME name, ENGINE engine, TABLE_COLLATION collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name',
       [config.database],
     )) as any
-    const names = ['data_version', 'hashtag_counts', 'hashtags', 'tweets', 'users']
+    const names = ['data_version', 'hashtag_counts', 'hashtags', 'schema_migrations', 'tweets', 'users']
     expect([...tables].sort((a: any, b: any) => (a.name < b.name ? -1 : 1))).toEqual(
       names.map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' })),
     )

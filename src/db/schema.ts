@@ -7,9 +7,18 @@ import { openConnection } from './session'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container
- * loads on first boot. Every statement is idempotent, so this is safe on every boot; a named lock
- * serialises replicas that start together, so they never race on the same CREATE.
+ * loads on first boot. sql/000_migrations.sql (idempotent) is run every time; every other file is
+ * run once, when schema_migrations does not record it yet, and records itself as its last
+ * statement. A named lock serialises replicas that start together, so one of them migrates and the
+ * others find the work recorded. A database from before the record existed gets every file: 001
+ * and 002 are idempotent (IF NOT EXISTS), the later ones are what it lacks.
  */
+
+/** The file that creates the record itself: run on every start. */
+const RECORD_FILE = '000_migrations.sql'
+
+/** The name a file is recorded under: its file name without `.sql`. */
+export const migrationName = (file: string): string => file.replace(/\.sql$/, '')
 
 const SQL_DIR = join(import.meta.dir, '..', '..', 'sql')
 
@@ -53,12 +62,24 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
       )
     }
     await connection.query(`USE ${connection.escapeId(config.database)}`)
-    for (const file of files) {
+    const run = async (file: SqlFile) => {
       try {
         await connection.query(file.text)
       } catch (error) {
         throw new Error(`applying sql/${file.name} failed: ${(error as Error).message}`, { cause: error })
       }
+    }
+    const record = files.find((file) => file.name === RECORD_FILE)
+    if (record === undefined) throw new Error(`sql/${RECORD_FILE} is missing`)
+    await run(record)
+    const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT name FROM schema_migrations')
+    const applied = new Set(rows.map((row) => String(row.name)))
+    for (const file of files.filter((file) => file !== record && !applied.has(migrationName(file.name)))) {
+      await run(file)
+      const [recorded] = await connection.query<mysql.RowDataPacket[]>('SELECT 1 FROM schema_migrations WHERE name = ?', [
+        migrationName(file.name),
+      ])
+      if (recorded.length === 0) throw new Error(`sql/${file.name} did not record itself in schema_migrations`)
     }
     const [counts] = await connection.query<CountsRow[]>(COMPARE_COUNTS)
     if (countsDisagree(counts)) {

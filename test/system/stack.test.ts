@@ -103,13 +103,14 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  test('ports: API 5000, Kibana 5601, Grafana 3000, Prometheus 9090, Elasticsearch 9200, MySQL elsewhere than 3306, all on 127.0.0.1', () => {
+  test('ports: API 5000, Kibana 5601, Grafana 3000, Prometheus 9090, Elasticsearch 9200, Logstash API 9600, MySQL elsewhere than 3306, all on 127.0.0.1', () => {
     // One API port, not a range: from a range Docker hands out the next free port after a re-create.
     expect(hostPorts('app')).toEqual(['${API_PORT:-5000}'])
     expect(hostPorts('kibana')).toEqual(['5601'])
     expect(hostPorts('grafana')).toEqual(['3000'])
     expect(hostPorts('prometheus')).toEqual(['9090'])
     expect(hostPorts('elasticsearch')).toEqual(['9200'])
+    expect(hostPorts('logstash')).toEqual(['9600'])
     expect(hostPorts('mysql')).toEqual(['${MYSQL_HOST_PORT:-13306}'])
     for (const service of Object.values(services))
       for (const port of service.ports ?? []) expect(String(port)).toStartWith('127.0.0.1:')
@@ -304,7 +305,11 @@ describe('Dockerfile', () => {
 describe('scripts', () => {
   test('ShellCheck finds nothing in the scripts', () => {
     if (Bun.which('shellcheck') === null) throw new Error('shellcheck is not installed: apt-get install shellcheck')
-    const run = Bun.spawnSync(['shellcheck', 'scripts/start.sh', 'scripts/stop.sh', 'scripts/test.sh', '.ci/run'], { cwd: ROOT })
+    const scripts = [...new Bun.Glob('scripts/*.sh').scanSync(ROOT)].sort()
+    expect(scripts).toEqual(
+      expect.arrayContaining(['scripts/start.sh', 'scripts/stop.sh', 'scripts/test.sh', 'scripts/verify-stack.sh']),
+    )
+    const run = Bun.spawnSync(['shellcheck', ...scripts, '.ci/run'], { cwd: ROOT })
     expect({ code: run.exitCode, output: run.stdout.toString() }).toEqual({ code: 0, output: '' })
   })
 

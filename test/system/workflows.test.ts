@@ -31,6 +31,7 @@ describe('workflow lint', () => {
     ],
     [
       'an expression naming a context that does not exist',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
       (text: string) => text.replace('${{ matrix.engine.port }}', '${{ matrx.engine.port }}'),
     ],
     [

@@ -7,6 +7,7 @@ import type { Lifecycle } from './domain/lifecycle'
 import { corsPolicy } from './http/cors'
 import { errorHandler, notFound } from './http/errors'
 import { METRICS_PATH, metricsPlugin } from './http/metrics'
+import { apiDocument } from './http/openapi'
 import { queryLengthLimit } from './http/query'
 import { type PeerLookup, requestLog } from './http/request-log'
 import { routable } from './http/request-url'
@@ -14,6 +15,7 @@ import type { ResponseCache } from './http/response-cache'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './http/swagger-assets'
 import { hashtagsModule } from './modules/hashtags'
 import { healthModule } from './modules/health'
+import { problemsModule } from './modules/problems'
 import { tweetsModule } from './modules/tweets'
 import { usersModule } from './modules/users'
 import type { Logger } from './observability/logger'
@@ -30,6 +32,12 @@ export interface AppDeps {
   cache: ResponseCache
   /** Origins allowed by CORS (CORS_ORIGINS); none: CORS off. */
   corsOrigins?: string[]
+  /**
+   * Where clients reach the service (PUBLIC_BASE_URL), e.g. behind a proxy that adds a path prefix:
+   * the document's `servers` and the Swagger UI's link to the document. Unset: relative to the host
+   * that served the document.
+   */
+  publicBaseUrl?: string
 }
 
 export const API_DESCRIPTION = `Recent tweets for a list of tracked hashtags, collected from the X API v2 and stored in MySQL.
@@ -38,11 +46,46 @@ Lists are paginated with \`limit\` and the opaque \`next_cursor\` (also sent as 
 Every error is RFC 9457 \`application/problem+json\` naming the parameter at fault.
 Ids are 64-bit and always strings.`
 
+export const SWAGGER_PATH = '/swagger'
+export const SPEC_PATH = `${SWAGGER_PATH}/json`
+
+const TAGS = [
+  { name: 'tweets', description: 'Stored tweets and counts over them' },
+  { name: 'users', description: 'Authors of stored tweets' },
+  { name: 'hashtags', description: 'Tracked hashtags and their collection state' },
+  { name: 'health', description: 'Probes for orchestrators' },
+]
+
 /** Builds the application; it never listens (src/index.ts does), so tests can run it on any port. */
 export function createApp(deps: AppDeps) {
   let routes: RouteMatcher[] = []
   let server: PeerLookup | null = null
   const { cache } = deps
+  const modules = [
+    tweetsModule(deps.db, cache),
+    usersModule(deps.db, cache),
+    hashtagsModule(deps.db, cache),
+    healthModule(deps.db, deps.tables, deps.lifecycle),
+  ]
+  const basePath = deps.publicBaseUrl === undefined ? '' : new URL(deps.publicBaseUrl).pathname.replace(/\/+$/, '')
+  // The paths and components come from the routes' declarations (src/http/route.ts): the plugin's own
+  // generator cannot write problem+json bodies, 304s, response headers or parameter examples. The
+  // plugin serves the document and the UI; its `paths` give way to these, path by path.
+  const documentation = apiDocument(
+    modules.flatMap((module) => module.routes),
+    {
+      info: {
+        title: 'twitter-hashtags API',
+        version: pkg.version,
+        description: API_DESCRIPTION,
+        // package.json grants no license (npm's UNLICENSED): the document says so rather than name
+        // one; LicenseRef- is SPDX's form for a license outside its list.
+        license: { name: 'UNLICENSED: no license is granted', identifier: 'LicenseRef-UNLICENSED' },
+      },
+      tags: TAGS,
+      publicBaseUrl: deps.publicBaseUrl,
+    },
+  )
   const app = new Elysia({ name: 'twitter-hashtags' })
     // Before Elysia reads the path of any request (Bun's native routes included): see routable.
     .wrap((handle) => (request: Request) => handle(routable(request)))
@@ -55,32 +98,27 @@ export function createApp(deps: AppDeps) {
     .use(queryLengthLimit())
     .use(
       openapi({
-        path: '/swagger',
-        specPath: '/swagger/json',
+        path: SWAGGER_PATH,
+        specPath: SPEC_PATH,
         provider: 'swagger-ui',
-        documentation: {
-          info: { title: 'twitter-hashtags API', version: pkg.version, description: API_DESCRIPTION },
-          tags: [
-            { name: 'tweets', description: 'Stored tweets and counts over them' },
-            { name: 'users', description: 'Authors of stored tweets' },
-            { name: 'hashtags', description: 'Tracked hashtags and their collection state' },
-            { name: 'health', description: 'Probes for orchestrators' },
-          ],
-        },
+        documentation: documentation as unknown as NonNullable<Parameters<typeof openapi>[0]>['documentation'],
         // Served by this process: the UI works without internet access.
         swagger: {
-          cdn: `${SWAGGER_ASSETS_PATH}/swagger-ui-bundle.js`,
-          theme: `${SWAGGER_ASSETS_PATH}/swagger-ui.css`,
+          cdn: `${basePath}${SWAGGER_ASSETS_PATH}/swagger-ui-bundle.js`,
+          theme: `${basePath}${SWAGGER_ASSETS_PATH}/swagger-ui.css`,
           autoDarkMode: false,
-        },
+          // From the root, not relative: the plugin's "swagger/json" resolves under /swagger/ to
+          // /swagger/swagger/json, and the UI failed to load the document there.
+          url: `${basePath}${SPEC_PATH}`,
+          // `url` is left out of the plugin's option type, but it is passed to SwaggerUIBundle as given.
+        } as NonNullable<Parameters<typeof openapi>[0]>['swagger'],
         exclude: { paths: [`${SWAGGER_ASSETS_PATH}/:file`, METRICS_PATH, '/*'] },
       }),
     )
     .use(swaggerAssets())
-    .use(tweetsModule(deps.db, cache))
-    .use(usersModule(deps.db, cache))
-    .use(hashtagsModule(deps.db, cache))
-    .use(healthModule(deps.db, deps.tables, deps.lifecycle))
+    .use(problemsModule())
+  for (const module of modules) app.use(module)
+  app
     // Everything else: one route, so that metrics and logs label unknown paths with one value.
     .all('/*', ({ request, path }) => {
       throw notFound(request.method, allowedMethods(routes, path))

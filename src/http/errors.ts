@@ -32,10 +32,10 @@ function fromValidation(error: ValidationError): HttpProblem {
 /** 404, or 405 with Allow when the path exists for other methods. The path is the body's `instance`. */
 export function notFound(method: string, allowed: string[]): HttpProblem {
   return allowed.length > 0
-    ? new HttpProblem(405, `${echo(method)} is not allowed at this path; use ${allowed.join(' or ')}`, {
+    ? new HttpProblem('method-not-allowed', `${echo(method)} is not allowed at this path; use ${allowed.join(' or ')}`, {
         headers: { allow: allowed.join(', ') },
       })
-    : new HttpProblem(404, 'there is no resource at this path; see /swagger for the API')
+    : new HttpProblem('not-found', 'there is no resource at this path; see /swagger for the API')
 }
 
 /**
@@ -47,7 +47,7 @@ function clientProblem(error: unknown, method: string): HttpProblem | null {
   // Not the client's doing, but not a bug either: a dependency that cannot answer now.
   if (error instanceof UnavailableError) {
     return new HttpProblem(
-      503,
+      'unavailable',
       error.message,
       { headers: { 'Retry-After': String(error.retryAfterSeconds) } },
       {
@@ -57,7 +57,7 @@ function clientProblem(error: unknown, method: string): HttpProblem | null {
   }
   if (error instanceof ValidationError && error.type === 'query') return fromValidation(error)
   if (error instanceof NotFoundError) return notFound(method, [])
-  if (error instanceof ParseError) return new HttpProblem(400, 'the request body could not be parsed')
+  if (error instanceof ParseError) return new HttpProblem('unreadable-body', 'the request body could not be parsed')
   return null
 }
 
@@ -72,7 +72,7 @@ function problemResponse(problem: HttpProblem, path: string, requestId: string |
   })
 }
 
-const INTERNAL = new HttpProblem(500, 'the request failed on our side; it has been logged')
+const INTERNAL = new HttpProblem('internal', 'the request failed on our side; it has been logged')
 
 /**
  * Registered before the metrics plugin: returning the response here ends Elysia's error hooks, so

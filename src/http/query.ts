@@ -25,11 +25,16 @@ function decode(part: string): string | null {
 }
 
 /**
- * Checks a raw query string (without '?') against a route's query schema. Returns the problems, and
- * the integer parameters read as numbers: Elysia then validates their range against the schema.
+ * Checks a raw query string (without '?') against a route's query schema. Returns the problems (and
+ * how many of them are unknown parameters), and the integer parameters read as numbers: Elysia then
+ * validates their range against the schema.
  */
-export function readQuery(rawQuery: string, schema: TObject): { problems: ParameterError[]; integers: Record<string, number> } {
+export function readQuery(
+  rawQuery: string,
+  schema: TObject,
+): { problems: ParameterError[]; integers: Record<string, number>; unknown: number } {
   const problems: ParameterError[] = []
+  let unknown = 0
   const integers: Record<string, number> = {}
   const seen = new Set<string>()
   const accepted = Object.keys(schema.properties)
@@ -50,6 +55,7 @@ export function readQuery(rawQuery: string, schema: TObject): { problems: Parame
     if (property === undefined) {
       const list = accepted.length > 0 ? `accepted: ${accepted.join(', ')}` : 'this endpoint takes no parameters'
       problems.push({ parameter: echo(name), detail: `unknown parameter ${quote(name)} (${list})` })
+      unknown++
       continue
     }
     if (seen.has(name)) {
@@ -62,7 +68,7 @@ export function readQuery(rawQuery: string, schema: TObject): { problems: Parame
       else problems.push({ parameter: name, detail: `${acceptsOf(name, property)}, got ${quote(value)}` })
     }
   }
-  return { problems, integers }
+  return { problems, integers, unknown }
 }
 
 /** Elysia `transform` hook enforcing `readQuery` for a route. */
@@ -72,8 +78,8 @@ export const strictQuery =
     const url = request.url
     const start = url.indexOf('?')
     if (start === -1) return
-    const { problems, integers } = readQuery(url.slice(start + 1), schema)
-    if (problems.length > 0) throw invalidParameters(problems)
+    const { problems, integers, unknown } = readQuery(url.slice(start + 1), schema)
+    if (problems.length > 0) throw invalidParameters(problems, unknown)
     Object.assign(query, integers)
   }
 
@@ -89,7 +95,7 @@ export const queryLengthLimit = () =>
     const start = url.indexOf('?')
     if (start !== -1 && url.length - start - 1 > MAX_QUERY_LENGTH) {
       throw new HttpProblem(
-        414,
+        'query-too-long',
         `the query string is ${url.length - start - 1} characters long; at most ${MAX_QUERY_LENGTH} are accepted`,
       )
     }

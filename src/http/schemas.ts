@@ -49,12 +49,14 @@ export const LimitParam = Type.Integer({
   maximum: LIMIT_MAX,
   default: LIMIT_DEFAULT,
   description: `Rows per page, 1 to ${LIMIT_MAX} (default ${LIMIT_DEFAULT}).`,
+  examples: [50],
   error: `limit must be an integer from 1 to ${LIMIT_MAX}`,
 })
 
 export const CursorParam = t.String({
   pattern: '^[A-Za-z0-9_-]{1,64}$',
   description: 'Opaque cursor from the `next_cursor` of the previous page; omit it for the first page.',
+  examples: ['MTk5OTk5OTk5OTk5OTk5OTk5OQ'],
   error: 'cursor must be the next_cursor of a previous page, unchanged',
 })
 
@@ -63,8 +65,8 @@ type ObjectSchema = ReturnType<typeof t.Object>
 /** The examples an item schema declares, for the example of the body holding it. */
 const examplesOf = (item: ObjectSchema): unknown[] => (Array.isArray(item.examples) ? item.examples : [])
 
-/** Body of every paginated list. */
-export const Page = <T extends ObjectSchema>(item: T, description: string) =>
+/** Body of every paginated list; `title` names it in the OpenAPI document. */
+export const Page = <T extends ObjectSchema>(item: T, title: string, description: string) =>
   t.Object(
     {
       data: t.Array(item, { description }),
@@ -73,11 +75,12 @@ export const Page = <T extends ObjectSchema>(item: T, description: string) =>
       }),
     },
     {
+      title,
       description: `${description}, one page; the next is named by next_cursor and the Link header.`,
       examples: [{ data: examplesOf(item), next_cursor: 'MTk5OTk5OTk5OTk5OTk5OTk5OQ' }],
     },
   )
 
-/** Body of every aggregate. */
-export const Aggregate = <T extends ObjectSchema>(item: T, description: string) =>
-  t.Object({ data: t.Array(item, { description }) }, { description, examples: [{ data: examplesOf(item) }] })
+/** Body of every aggregate; `title` names it in the OpenAPI document. */
+export const Aggregate = <T extends ObjectSchema>(item: T, title: string, description: string) =>
+  t.Object({ data: t.Array(item, { description }) }, { title, description, examples: [{ data: examplesOf(item) }] })

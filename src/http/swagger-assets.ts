@@ -22,7 +22,7 @@ export const swaggerAssets = () =>
     `${SWAGGER_ASSETS_PATH}/:file`,
     ({ params }) => {
       const type = FILES.get(params.file)
-      if (type === undefined) throw new HttpProblem(404, `there is no Swagger UI asset named ${echo(params.file)}`)
+      if (type === undefined) throw new HttpProblem('not-found', `there is no Swagger UI asset named ${echo(params.file)}`)
       return new Response(Bun.file(join(DIST, params.file)), {
         headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' },
       })

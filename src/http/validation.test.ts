@@ -6,13 +6,25 @@ const world = useTestApp({ coreData: true })
 
 const TWEETS = '/api/v1/resources/tweets'
 
+/** Queries that name only parameters their endpoint does not take: the kind is unknown-parameter. */
+const UNKNOWN_ONLY = new Set([
+  `${TWEETS}/by_lang?lang=en`,
+  `${TWEETS}?lng=en`,
+  '/api/v1/resources/users/top5?limit=3',
+  '/api/v1/resources/hashtags/all?x',
+  '/health/ready?verbose=1',
+])
+
+const typeOf = (path: string, status: number): string =>
+  status === 404 ? '/problems/not-found' : UNKNOWN_ONLY.has(path) ? '/problems/unknown-parameter' : '/problems/invalid-parameter'
+
 async function expectProblem(path: string, status: number, parameter?: string) {
   const response = await fetch(world.app.url + path)
   const text = await response.text()
   expect({ path, status: response.status }).toEqual({ path, status })
   expect(response.headers.get('content-type')).toBe('application/problem+json')
   const body = JSON.parse(text)
-  expect(body).toMatchObject({ type: 'about:blank', status, instance: echo(new URL(world.app.url + path).pathname) })
+  expect(body).toMatchObject({ type: typeOf(path, status), status, instance: echo(new URL(world.app.url + path).pathname) })
   expect(body.detail).toBeString()
   // Values are echoed (quoted, truncated); our SQL, driver codes and stack frames never are.
   expect(text).not.toMatch(/GROUP BY|JOIN|CAST\(|ER_[A-Z]|\.ts:\d+|node_modules|stack/i)

@@ -15,10 +15,11 @@ export const HashtagSummary = t.Object(
     }),
   },
   {
-    title: 'HashtagSummary',
+    title: 'Hashtag',
+    description: 'A tracked hashtag and the state of its collection.',
     examples: [{ hashtag: 'devops', tweet_count: 120, last_collected_at: '2026-11-28T09:00:02.314Z', last_outcome: 'ok' }],
   },
 )
 
 export const AllHashtagsQuery = t.Object({})
-export const AllHashtags = Aggregate(HashtagSummary, 'Every tracked hashtag, by name, also those without tweets')
+export const AllHashtags = Aggregate(HashtagSummary, 'HashtagList', 'Every tracked hashtag, by name, also those without tweets')

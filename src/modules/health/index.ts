@@ -2,7 +2,7 @@ import { Elysia, type Static } from 'elysia'
 import { DatabaseUnavailableError } from '../../db/errors'
 import type { Database } from '../../db/sql'
 import type { Lifecycle } from '../../domain/lifecycle'
-import { strictQuery } from '../../http/query'
+import { apiRoute } from '../../http/route'
 import { Liveness, NoQuery, Readiness } from './model'
 import { readEveryTable } from './repository'
 
@@ -67,28 +67,44 @@ async function readiness(db: Database, tables: string[], lifecycle: Lifecycle): 
 
 export const healthModule = (db: Database, tables: string[], lifecycle: Lifecycle) =>
   new Elysia({ name: 'health' })
-    .get('/health/live', () => ({ status: 'ok' as const }), {
-      query: NoQuery,
-      transform: strictQuery(NoQuery),
-      response: { 200: Liveness },
-      detail: { tags: ['health'], summary: 'Liveness', description: 'Answers 200 while the process serves HTTP.' },
-    })
-    .get(
-      '/health/ready',
-      async ({ set }) => {
-        const body = await readiness(db, tables, lifecycle)
-        if (body.status !== 'ready') set.status = 503
-        return body
-      },
-      {
-        query: NoQuery,
-        transform: strictQuery(NoQuery),
-        response: { 200: Readiness, 503: Readiness },
-        detail: {
-          tags: ['health'],
+    .use(
+      apiRoute(
+        {
+          path: '/health/live',
+          operationId: 'live',
+          tag: 'health',
+          summary: 'Liveness',
+          description: 'Answers 200 while the process serves HTTP.',
+          query: NoQuery,
+          success: Liveness,
+          answering: 'direct',
+        },
+        () => ({ status: 'ok' as const }),
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: '/health/ready',
+          operationId: 'ready',
+          tag: 'health',
           summary: 'Readiness',
           description:
             "200 when the database answers and the service's user may read every table; 503 otherwise (the body says which: down, missing, or access denied), and while shutting down.",
+          query: NoQuery,
+          success: Readiness,
+          answering: 'direct',
+          answers: {
+            503: {
+              schema: Readiness,
+              description: 'Not ready: the body says which check failed, or that the process is shutting down.',
+            },
+          },
         },
-      },
+        async ({ set }) => {
+          const body = await readiness(db, tables, lifecycle)
+          if (body.status !== 'ready') set.status = 503
+          return body
+        },
+      ),
     )

@@ -2,7 +2,7 @@ import { t } from 'elysia'
 
 export const Liveness = t.Object(
   { status: t.Literal('ok', { description: 'The process is up and serving HTTP.' }) },
-  { description: 'The process is alive.' },
+  { title: 'Liveness', description: 'The process is alive.', examples: [{ status: 'ok' }] },
 )
 
 const Check = t.Union(
@@ -23,7 +23,11 @@ export const Readiness = t.Object(
     }),
     detail: t.Optional(t.String({ description: 'Why it is not ready.' })),
   },
-  { description: 'Whether the service can answer API requests.' },
+  {
+    title: 'Readiness',
+    description: 'Whether the service can answer API requests.',
+    examples: [{ status: 'ready', checks: { database: 'up', schema: 'present', shutting_down: false } }],
+  },
 )
 
 export const NoQuery = t.Object({})

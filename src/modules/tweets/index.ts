@@ -2,14 +2,14 @@ import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
 import { normalizeHashtag } from '../../domain/hashtag'
 import { readPage } from '../../http/pagination'
-import { invalidParameters, problemResponses } from '../../http/problem'
-import { strictQuery } from '../../http/query'
+import { invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
+import { apiRoute } from '../../http/route'
 import { toHours, toLangCounts, toTweets } from './mapper'
 import { AllTweetsQuery, ByHour, ByHourQuery, ByLang, ByLangQuery, offsetMinutes, TweetPage, TweetsQuery } from './model'
 import { countByLang, countByQuarter, findTweets, type TweetFilter } from './repository'
 
-const TAGS = ['tweets']
+const TAG = 'tweets'
 const ALL = '/api/v1/resources/tweets/all'
 const FILTERED = '/api/v1/resources/tweets'
 const BY_HOUR = '/api/v1/resources/tweets/by_hour'
@@ -48,69 +48,79 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
   }
 
   return new Elysia({ name: 'tweets' })
-    .get(ALL, ({ query, request, set }) => page(ALL, {}, query, request, set), {
-      query: AllTweetsQuery,
-      transform: strictQuery(AllTweetsQuery),
-      response: { 200: TweetPage, ...problemResponses },
-      detail: {
-        tags: TAGS,
-        summary: 'All stored tweets',
-        description: 'Every stored tweet, newest first, one page at a time.',
-      },
-    })
-    .get(
-      FILTERED,
-      ({ query, request, set }) =>
-        page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request, set),
-      {
-        query: TweetsQuery,
-        transform: strictQuery(TweetsQuery),
-        response: { 200: TweetPage, ...problemResponses },
-        detail: {
-          tags: TAGS,
+    .use(
+      apiRoute(
+        {
+          path: ALL,
+          operationId: 'listTweets',
+          tag: TAG,
+          summary: 'All stored tweets',
+          description: 'Every stored tweet, newest first, one page at a time.',
+          query: AllTweetsQuery,
+          success: TweetPage,
+          answering: 'cached',
+          paged: true,
+        },
+        ({ query, request, set }) => page(ALL, {}, query, request, set),
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: FILTERED,
+          operationId: 'searchTweets',
+          tag: TAG,
           summary: 'Tweets by language, hashtag and author',
           description: 'Stored tweets matching every filter given (AND), newest first, one page at a time.',
+          query: TweetsQuery,
+          success: TweetPage,
+          answering: 'cached',
+          paged: true,
         },
-      },
+        ({ query, request, set }) =>
+          page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request, set),
+      ),
     )
-    .get(
-      BY_HOUR,
-      ({ query, request, set }) => {
-        const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang) }
-        const offset = query.tz === undefined || query.tz === 'Z' ? 0 : offsetMinutes(query.tz)!
-        return cache.respond(request, set, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
-          body: { data: toHours(await countByQuarter(db, filter), offset) },
-        }))
-      },
-      {
-        query: ByHourQuery,
-        transform: strictQuery(ByHourQuery),
-        response: { 200: ByHour, ...problemResponses },
-        detail: {
-          tags: TAGS,
+    .use(
+      apiRoute(
+        {
+          path: BY_HOUR,
+          operationId: 'countTweetsByHour',
+          tag: TAG,
           summary: 'Tweets per hour of the day',
           description:
             'How many stored tweets were posted in each hour of the day (0-23, zero-filled), in UTC or in the offset given by tz. A tweet under two hashtags counts once.',
+          query: ByHourQuery,
+          success: ByHour,
+          answering: 'cached',
         },
-      },
+        ({ query, request, set }) => {
+          const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang) }
+          const offset = query.tz === undefined || query.tz === 'Z' ? 0 : offsetMinutes(query.tz)!
+          return cache.respond(request, set, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
+            body: { data: toHours(await countByQuarter(db, filter), offset) },
+          }))
+        },
+      ),
     )
-    .get(
-      BY_LANG,
-      ({ query, request, set }) => {
-        const filter = { hashtag: hashtagOf(query) }
-        return cache.respond(request, set, cacheKey(BY_LANG, filter), async () => ({
-          body: { data: toLangCounts(await countByLang(db, filter)) },
-        }))
-      },
-      {
-        query: ByLangQuery,
-        transform: strictQuery(ByLangQuery),
-        response: { 200: ByLang, ...problemResponses },
-        detail: {
-          tags: TAGS,
+    .use(
+      apiRoute(
+        {
+          path: BY_LANG,
+          operationId: 'countTweetsByLang',
+          tag: TAG,
           summary: 'Tweets per hashtag and language',
           description: 'How many stored tweets each (hashtag, language) pair has.',
+          query: ByLangQuery,
+          success: ByLang,
+          answering: 'cached',
         },
-      },
+        ({ query, request, set }) => {
+          const filter = { hashtag: hashtagOf(query) }
+          return cache.respond(request, set, cacheKey(BY_LANG, filter), async () => ({
+            body: { data: toLangCounts(await countByLang(db, filter)) },
+          }))
+        },
+      ),
     )
 }

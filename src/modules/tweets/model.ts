@@ -2,11 +2,14 @@ import { FormatRegistry, Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
 import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../http/schemas'
 
-export const Author = t.Object({
-  id: IdString('Id of the author.'),
-  username: t.String({ description: 'Handle, without @.', examples: ['grafana'] }),
-  followers_count: Type.Integer({ minimum: 0, description: 'Followers when last collected.' }),
-})
+export const Author = t.Object(
+  {
+    id: IdString('Id of the author.'),
+    username: t.String({ description: 'Handle, without @.', examples: ['grafana'] }),
+    followers_count: Type.Integer({ minimum: 0, description: 'Followers when last collected.' }),
+  },
+  { title: 'Author', description: 'Who posted a tweet, as last collected.' },
+)
 
 export const Tweet = t.Object(
   {
@@ -19,6 +22,7 @@ export const Tweet = t.Object(
   },
   {
     title: 'Tweet',
+    description: 'A stored tweet.',
     examples: [
       {
         id: '1999999999999999999',
@@ -45,7 +49,7 @@ export const TweetsQuery = t.Object({
   ...pageParams,
 })
 
-export const TweetPage = Page(Tweet, 'Tweets, newest first')
+export const TweetPage = Page(Tweet, 'TweetPage', 'Tweets, newest first')
 
 /** Offsets from -12:00 to +14:00 in quarter hours: every offset in use on Earth. */
 const UTC_OFFSET = /^([ +-])(0[0-9]|1[0-4]):(00|15|30|45)$/
@@ -81,6 +85,8 @@ export const HourCount = t.Object(
     count: Type.Integer({ minimum: 0, description: 'Tweets posted in that hour, over all stored days.' }),
   },
   {
+    title: 'HourCount',
+    description: 'Tweets posted in one hour of the day.',
     examples: [
       { hour: 0, count: 12 },
       { hour: 1, count: 0 },
@@ -88,7 +94,7 @@ export const HourCount = t.Object(
     ],
   },
 )
-export const ByHour = Aggregate(HourCount, 'Tweets per hour of the day: 24 buckets, 0 to 23, zero-filled')
+export const ByHour = Aggregate(HourCount, 'TweetsByHour', 'Tweets per hour of the day: 24 buckets, 0 to 23, zero-filled')
 
 export const ByLangQuery = t.Object({
   hash: t.Optional(hashtagParam('hash', 'Only this hashtag.')),
@@ -102,10 +108,12 @@ export const LangCount = t.Object(
     count: Type.Integer({ minimum: 0, description: 'Tweets under the hashtag in the language.' }),
   },
   {
+    title: 'LangCount',
+    description: 'Tweets under one hashtag in one language.',
     examples: [
       { hashtag: 'devops', lang: 'en', count: 88 },
       { hashtag: 'devops', lang: 'pt', count: 9 },
     ],
   },
 )
-export const ByLang = Aggregate(LangCount, 'Tweets per (hashtag, language), by hashtag, then most tweets first')
+export const ByLang = Aggregate(LangCount, 'TweetsByLang', 'Tweets per (hashtag, language), by hashtag, then most tweets first')

@@ -11,13 +11,14 @@ export const User = t.Object(
   },
   {
     title: 'User',
+    description: 'An author of stored tweets, as last collected.',
     examples: [{ id: '1234567890123456789', username: 'oncall_ana', name: 'Ana 🔥 SRE', followers_count: 5210 }],
   },
 )
 export type User = Static<typeof User>
 
 export const AllUsersQuery = t.Object({ limit: t.Optional(LimitParam), cursor: t.Optional(CursorParam) })
-export const UserPage = Page(User, 'Users, by id')
+export const UserPage = Page(User, 'UserPage', 'Users, by id')
 
 export const TopUsersQuery = t.Object({})
-export const TopUsers = Aggregate(User, 'The 5 users with the most followers, most first; ties by id')
+export const TopUsers = Aggregate(User, 'TopUsers', 'The 5 users with the most followers, most first; ties by id')

@@ -55,6 +55,18 @@ describe('Swagger UI', () => {
     }
   })
 
+  test.each(['/swagger', '/swagger/'])(
+    'when %s is opened, then the document URL in the page resolves to the document',
+    async (page) => {
+      const html = await (await fetch(world.app.url + page)).text()
+      const url = /"url":"([^"]+)"/.exec(html)?.[1]
+      expect(url).toBeString()
+      const spec = await fetch(new URL(url!, world.app.url + page))
+      expect(spec.status).toBe(200)
+      expect(((await spec.json()) as { openapi: string }).openapi).toStartWith('3.')
+    },
+  )
+
   test('when an unknown asset is asked for, then 404 and no file outside the package is served', async () => {
     for (const name of ['package.json', '..%2F..%2Fpackage.json', 'index.html']) {
       const response = await fetch(`${world.app.url}/swagger/assets/${name}`)
@@ -89,6 +101,44 @@ describe('health', () => {
       expect((await fetch(`${world.app.url}/health/live`)).status).toBe(200)
     } finally {
       world.app.lifecycle.shuttingDown = false
+    }
+  })
+})
+
+describe('problem types', () => {
+  test('when each type URI the document lists is resolved against a request URL, then it serves a text about its kind', async () => {
+    const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
+    const types: string[] = document.components.schemas.Problem.properties.type.anyOf.map((t: { const: string }) => t.const)
+    expect(types.length).toBeGreaterThanOrEqual(7)
+    for (const type of types) {
+      const response = await fetch(new URL(type, `${world.app.url}/api/v1/resources/tweets?lng=en`))
+      expect({ type, status: response.status }).toEqual({ type, status: 200 })
+      expect(response.headers.get('content-type')).toStartWith('text/plain')
+      expect(await response.text()).toStartWith(`${type}: `)
+    }
+  })
+
+  test('when a problem is sent, then its type is one the document lists and its title is fixed per type', async () => {
+    const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
+    const types: string[] = document.components.schemas.Problem.properties.type.anyOf.map((t: { const: string }) => t.const)
+    const seen = new Map<string, string>()
+    for (const path of [
+      '/api/v1/resources/tweets?lng=en',
+      '/api/v1/resources/tweets?limit=0',
+      '/nope',
+      '/api/v1/resources/tweets/all?limit=1&lng=x',
+    ]) {
+      const body = (await (await fetch(world.app.url + path)).json()) as { type: string; title: string }
+      expect(types).toContain(body.type)
+      expect(seen.get(body.type) ?? body.title).toBe(body.title)
+      seen.set(body.type, body.title)
+    }
+    expect([...seen.keys()].sort()).toEqual(['/problems/invalid-parameter', '/problems/not-found', '/problems/unknown-parameter'])
+  })
+
+  test('when an unknown problem type is asked for, then 404', async () => {
+    for (const kind of ['nope', 'constructor', '__proto__']) {
+      expect((await fetch(`${world.app.url}/problems/${kind}`)).status).toBe(404)
     }
   })
 })

@@ -61,6 +61,16 @@ describe('Swagger UI in Chromium', () => {
     await page.close()
   })
 
+  test('when /swagger/ (with the trailing slash) is opened, then it loads the document and lists the endpoints', async () => {
+    const page = await browser.newPage()
+    await page.goto(`${app.url}/swagger/`)
+    await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 })
+    const listed = await page.$$eval('.opblock-summary-path', (elements) => elements.map((e) => e.getAttribute('data-path')))
+    for (const path of ENDPOINTS) expect(listed).toContain(path)
+    expect(await page.locator('.errors-wrapper').count()).toBe(0)
+    await page.close()
+  })
+
   test('when "Try it out" then "Execute" is pressed on an endpoint, then the UI shows a 200 with data', async () => {
     const page = await browser.newPage()
     await page.goto(`${app.url}/swagger`)

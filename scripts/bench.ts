@@ -3,7 +3,7 @@
  * each measured against a baseline in the same run (these machines are noisy: ratios travel, absolute
  * figures less so).
  *
- *   bun run bench [--scale small|large|all] [--duration 10] [--connections 16] [--json file] [--smoke]
+ *   bun run bench [--scale small|large|compression|all] [--duration 10] [--connections 16] [--json file] [--smoke]
  *
  * small  the original's size (about 1,000 tweets): every endpoint against a bare Bun.serve returning
  *        a static JSON body of the same size, both loaded by wrk with the same connections; and the
@@ -11,6 +11,9 @@
  * large  1,000,000 tweets and 300,000 users (seeded once by scripts/seed.ts, reused afterwards): p99
  *        of every aggregate, top5, a filtered query and pages of every list up to page 10,000, with
  *        the response cache on (the default) and off (every request reaches MySQL); RSS under load.
+ * compression  a 100-tweet page of the small data set asked for plain, gzip, br and zstd, with the
+ *        cache on (variants kept) and off (every request computed and compressed): bytes on the
+ *        wire per answer and req/s, each beside the plain answer's (with --scale small, compression, all).
  * Also: cold start to ready, and collector storage (recorded pages parsed and stored, against plain
  * multi-row INSERTs of the same rows).
  *
@@ -61,6 +64,8 @@ interface Row {
   ratio?: number
   /** The same service with LOG_LEVEL=warn: what the access log (one line per request) costs. */
   withoutAccessLog?: LoadResult
+  /** The same request without Accept-Encoding: what a compressed answer is compared with. */
+  plain?: LoadResult
   note?: string
 }
 
@@ -115,8 +120,8 @@ const rssOf = (pid: number): number => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
 }
 
-const load = (url: string, paths: string[], seconds = duration): Promise<LoadResult> =>
-  runWrk(url, paths, { connections, seconds })
+const load = (url: string, paths: string[], seconds = duration, headers: Record<string, string> = {}): Promise<LoadResult> =>
+  runWrk(url, paths, { connections, seconds, headers })
 
 // --- scales ----------------------------------------------------------------------------------
 
@@ -189,6 +194,55 @@ async function small() {
   } finally {
     await service.stop()
     await quiet.stop()
+  }
+}
+
+/** The first page of tweets/all: 100 tweets (the default limit), about 25 KB of JSON. */
+const PAGE = '/api/v1/resources/tweets/all'
+const CODINGS = [
+  ['plain', null],
+  ['gzip', 'gzip'],
+  ['br', 'br'],
+  ['zstd', 'zstd'],
+] as const
+
+async function compression() {
+  await seeded('th_bench_small', smoke ? 300 : 1_000, smoke ? 100 : 300)
+  for (const [cache, env] of [
+    ['cache on', {}],
+    ['cache off', { RESPONSE_CACHE_MB: '0' }],
+  ] as const) {
+    const service = await startBenchService('th_bench_small', env)
+    try {
+      const headersOf = (coding: string | null): Record<string, string> => (coding === null ? {} : { 'accept-encoding': coding })
+      // Each coding checked and warmed first (JIT, kept variants), then all measured one after the other.
+      for (const [, coding] of CODINGS) {
+        const response = await fetch(service.url + PAGE, { headers: headersOf(coding), decompress: false })
+        await response.arrayBuffer()
+        const sent = response.headers.get('content-encoding')
+        if (sent !== coding) throw new Error(`${PAGE} with Accept-Encoding ${coding}: sent ${sent ?? 'plain'}`)
+        await load(service.url, [PAGE], smoke ? 1 : 3, headersOf(coding))
+      }
+      let plain: LoadResult | undefined
+      for (const [name, coding] of CODINGS) {
+        const headers = headersOf(coding)
+        const body = await (await fetch(service.url + PAGE, { headers, decompress: false })).arrayBuffer()
+        const result = await load(service.url, [PAGE], duration, headers)
+        plain ??= result
+        rows.push({
+          section: `compression (100-tweet page of ${smoke ? 300 : 1_000} tweets), ${cache}`,
+          name,
+          result,
+          ...(coding === null ? {} : { plain }),
+          note: `${body.byteLength} B body`,
+        })
+        const label = `compression_${cache.replace(' ', '_')}_${name}`
+        facts[`${label}_body_bytes`] = body.byteLength
+        facts[`${label}_rps`] = result.rps
+      }
+    } finally {
+      await service.stop()
+    }
   }
 }
 
@@ -435,6 +489,7 @@ const started = Date.now()
 try {
   // The large scale last: seeding and warming a million rows leaves the server flushing for a while.
   if (scale === 'small' || scale === 'all') await small()
+  if (scale === 'small' || scale === 'compression' || scale === 'all') await compression()
   await collectorStorage()
   await coldStart()
   if (scale === 'large' || scale === 'all') await large()
@@ -462,6 +517,7 @@ const report = {
     name: r.name,
     ...r.result,
     ...(r.baseline ? { baseline_rps: r.baseline.rps, ratio: Number(r.ratio!.toFixed(2)) } : {}),
+    ...(r.plain ? { plain_rps: r.plain.rps, ratio_to_plain: Number((r.result.rps / r.plain.rps).toFixed(2)) } : {}),
     ...(r.withoutAccessLog && r.baseline
       ? {
           without_access_log_rps: r.withoutAccessLog.rps,
@@ -479,12 +535,12 @@ for (const row of rows) {
     section = row.section
     console.log(`\n${section}`)
     console.log(
-      `  ${pad('endpoint', 34)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${row.baseline ? `${pad('bare Bun', 10)}${pad('ratio', 7)}` : ''}${row.withoutAccessLog ? 'no access log: req/s, ratio' : ''}`,
+      `  ${pad('endpoint', 34)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('B/answer', 10)}${row.baseline ? `${pad('bare Bun', 10)}${pad('ratio', 7)}` : ''}${row.withoutAccessLog ? 'no access log: req/s, ratio' : ''}${section.startsWith('compression') ? 'plain: req/s, ratio' : ''}`,
     )
   }
   const r = row.result
   console.log(
-    `  ${pad(row.name, 34)}${pad(String(r.rps), 9)}${pad(r.p50_ms.toFixed(2), 9)}${pad(r.p99_ms.toFixed(2), 9)}${pad(String(r.errors), 8)}${row.baseline ? `${pad(String(row.baseline.rps), 10)}${pad(row.ratio!.toFixed(2), 7)}` : ''}${row.withoutAccessLog && row.baseline ? `${row.withoutAccessLog.rps}, ${(row.withoutAccessLog.rps / row.baseline.rps).toFixed(2)}` : ''}`,
+    `  ${pad(row.name, 34)}${pad(String(r.rps), 9)}${pad(r.p50_ms.toFixed(2), 9)}${pad(r.p99_ms.toFixed(2), 9)}${pad(String(r.errors), 8)}${pad(String(r.bytes_per_response), 10)}${row.baseline ? `${pad(String(row.baseline.rps), 10)}${pad(row.ratio!.toFixed(2), 7)}` : ''}${row.withoutAccessLog && row.baseline ? `${row.withoutAccessLog.rps}, ${(row.withoutAccessLog.rps / row.baseline.rps).toFixed(2)}` : ''}${row.plain ? `${row.plain.rps}, ${(r.rps / row.plain.rps).toFixed(2)}` : ''}`,
   )
 }
 console.log(`\n${JSON.stringify(facts)}`)

@@ -1,16 +1,22 @@
 -- wrk script: requests the paths listed (one per line) in the file named by the first argument,
--- at random, and prints a JSON summary when done.
+-- at random, with the request headers given as further arguments ("name: value"), and prints a
+-- JSON summary when done.
 local paths = {}
+local headers = {}
 
 init = function(args)
   for line in io.lines(args[1]) do
     if line ~= "" then paths[#paths + 1] = line end
   end
+  for i = 2, #args do
+    local name, value = args[i]:match("^([^:]+):%s*(.*)$")
+    if name then headers[name] = value end
+  end
   math.randomseed(os.time())
 end
 
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
+  return wrk.format("GET", paths[math.random(#paths)], headers)
 end
 
 done = function(summary, latency, requests)

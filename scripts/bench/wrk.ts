@@ -12,14 +12,22 @@ export interface LoadResult {
   /** Connect, read, write and timeout errors, and answers that were not 2xx or 3xx. */
   errors: number
   requests: number
+  /** Bytes read per answer, status line and headers included: what the answers cost on the wire. */
+  bytes_per_response: number
 }
 
 export interface LoadOptions {
   connections: number
   seconds: number
+  /** Sent with every request (Accept-Encoding, say). */
+  headers?: Record<string, string>
 }
 
-export async function runWrk(url: string, paths: string[], { connections, seconds }: LoadOptions): Promise<LoadResult> {
+export async function runWrk(
+  url: string,
+  paths: string[],
+  { connections, seconds, headers = {} }: LoadOptions,
+): Promise<LoadResult> {
   const binary = Bun.which('wrk')
   if (binary === null) throw new Error('wrk is not installed: apt-get install wrk')
   const dir = mkdtempSync(join(tmpdir(), 'wrk-'))
@@ -39,6 +47,7 @@ export async function runWrk(url: string, paths: string[], { connections, second
         url,
         '--',
         file,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
       ],
       { stdout: 'pipe', stderr: 'pipe' },
     )
@@ -54,6 +63,7 @@ export async function runWrk(url: string, paths: string[], { connections, second
       max_ms: r.max_us / 1000,
       errors: r.errors.connect + r.errors.read + r.errors.write + r.errors.status + r.errors.timeout,
       requests: r.requests,
+      bytes_per_response: r.requests === 0 ? 0 : Math.round(r.bytes / r.requests),
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })

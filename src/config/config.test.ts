@@ -152,6 +152,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT must be one of json, pretty, got "xml"')
   })
 
+  test('when PUBLIC_BASE_URL is set, then an http(s) URL without query or fragment is taken, trailing slashes dropped', () => {
+    expect(loadConfig({}).publicBaseUrl).toBeUndefined()
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://api.example.com/th/' }).publicBaseUrl).toBe('https://api.example.com/th')
+    for (const bad of [
+      'api.example.com',
+      'ftp://api.example.com',
+      'https://api.example.com/?x=1',
+      'https://api.example.com/#top',
+    ]) {
+      expect(() => loadConfig({ PUBLIC_BASE_URL: bad })).toThrow(/PUBLIC_BASE_URL must be/)
+    }
+  })
+
   test('when CORS_ORIGINS is set, then only well-formed origins (or * alone) are accepted', () => {
     expect(loadConfig({}).corsOrigins).toEqual([])
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }).corsOrigins).toEqual([

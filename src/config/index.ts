@@ -11,6 +11,7 @@ import {
   optionalDuration,
   originList,
   type Parser,
+  publicUrl,
   readableFile,
   text,
 } from './parsers'
@@ -73,6 +74,11 @@ export const variables = {
     default: '32',
     description: 'Memory for answers kept until the data changes (0: compute every answer).',
     parse: integer(0, 4096),
+  },
+  PUBLIC_BASE_URL: {
+    description:
+      'Public URL clients reach the service at (behind a proxy), for the OpenAPI servers entry and Swagger UI links. Unset: relative to the host asked.',
+    parse: publicUrl,
   },
   CORS_ORIGINS: {
     description: "Browser origins allowed to call the API from other sites (CORS), comma-separated, or '*'. Unset: CORS off.",
@@ -219,6 +225,8 @@ export interface Config {
   responseCacheBytes: number
   /** Origins allowed by CORS; empty: no CORS headers at all. */
   corsOrigins: string[]
+  /** Where clients reach the service (PUBLIC_BASE_URL); undefined: relative to the host asked. */
+  publicBaseUrl: string | undefined
   mysql: MysqlConfig
   collector: CollectorConfig
   log: LogConfig
@@ -300,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: p.HOST!,
     responseCacheBytes: p.RESPONSE_CACHE_MB! * 1024 * 1024,
     corsOrigins: p.CORS_ORIGINS ?? [],
+    publicBaseUrl: p.PUBLIC_BASE_URL,
     mysql: mysqlConfig(p),
     collector: collectorConfig(p),
     log: {

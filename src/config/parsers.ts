@@ -62,6 +62,16 @@ export const httpsUrl: Parser<URL> = (raw) => {
   return fail('an https:// URL (the X API client speaks HTTPS only)')
 }
 
+/** The public URL of the service behind a proxy: http(s), no query or fragment; kept as a string. */
+export const publicUrl: Parser<string> = (raw) => {
+  try {
+    const url = new URL(raw)
+    if ((url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '')
+      return raw.replace(/\/+$/, '')
+  } catch {}
+  return fail('an http(s):// URL without query or fragment, such as https://api.example.com/twitter-hashtags')
+}
+
 export const readableFile: Parser<string> = (raw) => (existsSync(raw) ? raw : fail('the path of a readable PEM file'))
 
 export const hostname: Parser<string> = (raw) => (/^[A-Za-z0-9.:_-]{1,253}$/.test(raw) ? raw : fail('a host name or IP address'))

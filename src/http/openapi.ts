@@ -72,9 +72,14 @@ export const HEADERS = {
     schema: { type: 'string', enum: ['no-cache'] },
   },
   Vary: {
-    description: 'Accept-Encoding, when the answer may be sent compressed: caches keep one copy per encoding.',
+    description: 'Accept-Encoding (with Origin when CORS is on): the answer depends on the encodings the client accepts.',
     schema: { type: 'string' },
     example: 'Accept-Encoding',
+  },
+  'Content-Encoding': {
+    description:
+      'br, zstd or gzip when the answer (1 KB or more) is sent compressed, as Accept-Encoding allowed; absent when plain.',
+    schema: { type: 'string', enum: ['br', 'zstd', 'gzip'] },
   },
   Link: {
     description: 'RFC 8288 link to the next page (rel="next"), the same request with the new cursor; absent on the last page.',

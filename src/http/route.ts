@@ -78,7 +78,7 @@ export function operationOf(route: ApiRoute<TObject>) {
   const ok: HeaderName[] = [
     'X-Request-Id',
     ...validators,
-    ...(cached ? (['Vary'] as const) : []),
+    ...(cached ? (['Vary', 'Content-Encoding'] as const) : []),
     ...(route.paged ? (['Link'] as const) : []),
   ]
   const responses: Record<string, unknown> = {
@@ -87,7 +87,7 @@ export function operationOf(route: ApiRoute<TObject>) {
   if (cached) {
     responses[304] = {
       description: 'Not modified: the ETag sent in If-None-Match is still current. No body; keep using the held answer.',
-      headers: headers('X-Request-Id', ...validators),
+      headers: headers('X-Request-Id', ...validators, 'Vary'),
     }
   }
   responses[400] = problemResponse(

@@ -1,3 +1,4 @@
+-- repeatable: every statement is idempotent, so the service runs this file on every start.
 -- The record of which schema files have been applied to this database, in file-name order. Every
 -- other file ends by recording itself here; the service applies, at start and under the schema
 -- lock, only the files not recorded yet, and the MySQL container's first boot runs them all once.

@@ -1,3 +1,4 @@
+-- repeatable: every statement is idempotent, so the service runs this file on every start.
 -- Schema of twitter-hashtags. Applied in file-name order by the MySQL container on first boot
 -- (docker-entrypoint-initdb.d, inside MYSQL_DATABASE) and by the service on every start.
 -- Every statement is idempotent (IF NOT EXISTS) and portable: MySQL 8.4, MariaDB 10.11 and

@@ -1,3 +1,4 @@
+-- repeatable: every statement is idempotent, so the service runs this file on every start.
 -- Counts kept beside the rows, so that no request has to scan the tweets table: the collector updates
 -- them in the same transaction as the rows they count. Plain tables and INSERT ... ON DUPLICATE KEY
 -- UPDATE, no triggers: MySQL-compatible distributed databases accept them as they are.

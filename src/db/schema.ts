@@ -7,15 +7,18 @@ import { openConnection } from './session'
 
 /**
  * Applies sql/*.sql, in name order, when the service starts: the same files the MySQL container
- * loads on first boot. sql/000_migrations.sql (idempotent) is run every time; every other file is
- * run once, when schema_migrations does not record it yet, and records itself as its last
- * statement. A named lock serialises replicas that start together, so one of them migrates and the
- * others find the work recorded. A database from before the record existed gets every file: 001
- * and 002 are idempotent (IF NOT EXISTS), the later ones are what it lacks.
+ * loads on first boot. A file whose first line says `-- repeatable:` holds only idempotent
+ * statements (CREATE … IF NOT EXISTS, INSERT IGNORE) and runs on every start, so a table dropped by
+ * hand comes back; every other file runs once, when schema_migrations does not record it yet. Every
+ * file but the record's own records itself as its last statement. A named lock serialises replicas
+ * that start together, so one of them migrates and the others find the work recorded. A database
+ * from before the record existed gets every file.
  */
 
-/** The file that creates the record itself: run on every start. */
+/** The file that creates the record itself: run first, on every start. */
 const RECORD_FILE = '000_migrations.sql'
+
+const repeatable = (file: SqlFile) => file.text.startsWith('-- repeatable:')
 
 /** The name a file is recorded under: its file name without `.sql`. */
 export const migrationName = (file: string): string => file.replace(/\.sql$/, '')
@@ -74,7 +77,7 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
     await run(record)
     const [rows] = await connection.query<mysql.RowDataPacket[]>('SELECT name FROM schema_migrations')
     const applied = new Set(rows.map((row) => String(row.name)))
-    for (const file of files.filter((file) => file !== record && !applied.has(migrationName(file.name)))) {
+    for (const file of files.filter((file) => file !== record && (repeatable(file) || !applied.has(migrationName(file.name))))) {
       await run(file)
       const [recorded] = await connection.query<mysql.RowDataPacket[]>('SELECT 1 FROM schema_migrations WHERE name = ?', [
         migrationName(file.name),

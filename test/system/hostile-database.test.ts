@@ -31,7 +31,7 @@ const HOSTILE_TEXTS = [
   '100%_wild #devops',
 ]
 
-const TABLES = ['data_version', 'hashtag_counts', 'hashtags', 'tweets', 'users']
+const TABLES = ['data_version', 'hashtag_counts', 'hashtags', 'schema_migrations', 'tweets', 'users']
 
 async function tablesOf(admin: mysql.Connection): Promise<string[]> {
   const [rows] = (await admin.query(

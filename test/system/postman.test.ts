@@ -7,11 +7,36 @@ import { loadCoreData } from '../support/core-data'
 import { createTestDatabase, type TestDatabase } from '../support/database'
 import { ENDPOINTS } from '../support/endpoints'
 
-/** The Postman collection, run by newman (its own CLI, under Node.js) against the service on a database with data in it. */
+/**
+ * The Postman collection, run by newman (its own CLI, under Node.js) against the service on a database
+ * with data in it: as a whole, and each request on its own, the way a client developer picks one.
+ */
 
 const ROOT = join(import.meta.dir, '..', '..')
 const COLLECTION = join(ROOT, 'postman', 'twitter-hashtags.postman_collection.json')
 const NEWMAN = join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js')
+
+interface Request {
+  name: string
+  event?: { listen: string; script: { exec: string[] } }[]
+  request: { method: string; url: { path: string[] } }
+  response?: { name: string; code: number; header?: { key: string; value: string }[]; body?: string; originalRequest?: any }[]
+}
+interface Folder {
+  name: string
+  item: (Folder | Request)[]
+}
+
+const collection = JSON.parse(readFileSync(COLLECTION, 'utf8'))
+
+/** Every request of the collection, with the folders it sits in. */
+function requestsOf(items: (Folder | Request)[], folders: string[] = []): (Request & { folders: string[] })[] {
+  return items.flatMap((item) => ('item' in item ? requestsOf(item.item, [...folders, item.name]) : [{ ...item, folders }]))
+}
+const requests = requestsOf(collection.item)
+const pathOf = (request: Request) => `/${request.request.url.path.join('/')}`
+const headerOf = (headers: { key: string; value: string }[] = [], name: string) =>
+  headers.find((h) => h.key.toLowerCase() === name.toLowerCase())?.value
 
 let database: TestDatabase
 let app: RunningApp
@@ -29,47 +54,152 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** The names of the collection's requests that a newman run sent, in order. */
+const itemsRun = (run: any): string[] => [...new Set<string>(run.executions.map((e: any) => e.item.name))]
+
+/** newman on the collection (or on the named requests only); its exit code, output and JSON report. */
+async function newman(report: string, only: string[] = []) {
+  // Asynchronous: the service answering newman runs in this process.
+  const run = Bun.spawn(
+    [
+      'node',
+      NEWMAN,
+      'run',
+      COLLECTION,
+      ...only.flatMap((name) => ['--folder', name]),
+      '--bail',
+      'folder',
+      '--env-var',
+      `baseUrl=${app.url}`,
+      '--reporters',
+      'cli,json',
+      '--reporter-json-export',
+      report,
+      '--color',
+      'off',
+    ],
+    { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  )
+  const code = await run.exited
+  const output = (await new Response(run.stdout).text()) + (await new Response(run.stderr).text())
+  return { code, output, run: code === 0 ? JSON.parse(readFileSync(report, 'utf8')).run : null }
+}
+
 describe('Postman collection', () => {
-  test('it is a v2.1 collection with a baseUrl variable, and every request has tests', () => {
-    const collection = JSON.parse(readFileSync(COLLECTION, 'utf8'))
+  test('it is a v2.1 collection with a baseUrl variable, its requests in folders, and every request has tests', () => {
     expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json')
     expect(collection.variable.find((v: { key: string }) => v.key === 'baseUrl').value).toBe('http://localhost:5000')
-    const paths = collection.item.map((item: any) => `/${item.request.url.path.join('/')}`)
+    expect(collection.item.map((item: Folder) => item.name)).toEqual([
+      'Tweets',
+      'Users',
+      'Hashtags',
+      'Health',
+      'Metrics',
+      'Errors',
+    ])
+    expect(requests.filter((r) => r.folders.length === 0).map((r) => r.name)).toEqual([])
+    const paths = requests.map(pathOf)
     for (const path of [...ENDPOINTS, '/health/live', '/health/ready', '/metrics']) {
       expect(paths).toContain(path)
     }
-    for (const item of collection.item) {
-      const tests = item.event.find((e: any) => e.listen === 'test').script.exec.join('\n')
-      expect({ name: item.name, tests: (tests.match(/pm\.test\(/g) ?? []).length >= 2 }).toEqual({ name: item.name, tests: true })
+    // Names are what newman's --folder and a reader pick a request by.
+    expect(new Set(requests.map((r) => r.name)).size).toBe(requests.length)
+    for (const item of requests) {
+      const tests = item.event?.find((e) => e.listen === 'test')?.script.exec.join('\n') ?? ''
+      const count = (tests.match(/pm\.test\(/g) ?? []).length
+      expect({ name: item.name, tests: count >= 3 }).toEqual({ name: item.name, tests: true })
     }
   })
 
-  test('when newman runs it against the service, then every request passes every test', async () => {
-    const report = join(dir, 'report.json')
-    // Asynchronous: the service answering newman runs in this process.
-    const run = Bun.spawn(
-      [
-        'node',
-        NEWMAN,
-        'run',
-        COLLECTION,
-        '--env-var',
-        `baseUrl=${app.url}`,
-        '--reporters',
-        'cli,json',
-        '--reporter-json-export',
-        report,
-        '--color',
-        'off',
-      ],
-      { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  test('every operation of the served OpenAPI document has a request, matched by method and path, in the folder of its tag', async () => {
+    const document = (await (await fetch(`${app.url}/swagger/json`)).json()) as { paths: Record<string, Record<string, any>> }
+    const operations = Object.entries<Record<string, any>>(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([method]) => ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(method))
+        .map(([method, operation]) => ({
+          operationId: operation.operationId as string,
+          method,
+          path,
+          tag: operation.tags[0] as string,
+        })),
     )
-    const code = await run.exited
-    const output = (await new Response(run.stdout).text()) + (await new Response(run.stderr).text())
+    expect(operations.length).toBeGreaterThanOrEqual(9)
+    const missing = operations.filter(
+      ({ method, path, tag }) =>
+        !requests.some(
+          (r) =>
+            r.request.method.toLowerCase() === method && pathOf(r) === path && r.folders[0]?.toLowerCase() === tag.toLowerCase(),
+        ),
+    )
+    expect(missing.map((o) => `${o.operationId}: ${o.method.toUpperCase()} ${o.path} in ${o.tag}`)).toEqual([])
+    // And a saved example of an operation's request has a status the document declares for that operation.
+    const undeclared = requests.flatMap((r) => {
+      const operation = document.paths[pathOf(r)]?.[r.request.method.toLowerCase()]
+      if (operation === undefined) return []
+      return (r.response ?? [])
+        .filter((e) => !Object.hasOwn(operation.responses, String(e.code)))
+        .map((e) => `${r.name}: ${e.code}`)
+    })
+    expect(undeclared).toEqual([])
+  })
+
+  test('every request has a saved example from a run: its request, status, content type and body', () => {
+    for (const item of requests) {
+      const examples = item.response ?? []
+      expect({ name: item.name, examples: examples.length >= 1 }).toEqual({ name: item.name, examples: true })
+      for (const example of examples) {
+        expect({
+          name: item.name,
+          method: example.originalRequest?.method,
+          path: `/${example.originalRequest?.url?.path?.join('/')}`,
+        }).toEqual({ name: item.name, method: item.request.method, path: pathOf(item) })
+        expect(Number.isInteger(example.code)).toBe(true)
+        if (example.code === 304) {
+          expect({ name: item.name, body: example.body ?? '', etag: typeof headerOf(example.header, 'ETag') }).toEqual({
+            name: item.name,
+            body: '',
+            etag: 'string',
+          })
+          continue
+        }
+        const type = headerOf(example.header, 'Content-Type') ?? ''
+        expect({ name: item.name, type: /^(application\/(problem\+)?json|text\/plain)/.test(type) }).toEqual({
+          name: item.name,
+          type: true,
+        })
+        expect((example.body ?? '').length).toBeGreaterThan(0)
+        if (type.includes('json')) JSON.parse(example.body!)
+        if (type.startsWith('application/problem+json')) expect(JSON.parse(example.body!).status).toBe(example.code)
+      }
+    }
+  })
+
+  test('when newman runs it against the service, then every request passes every test, the error cases included', async () => {
+    const { code, output, run } = await newman(join(dir, 'report.json'))
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' })
-    const { run: result } = JSON.parse(readFileSync(report, 'utf8'))
-    expect(result.stats.requests).toMatchObject({ total: 12, failed: 0 })
-    expect(result.stats.assertions.failed).toBe(0)
-    expect(result.stats.assertions.total).toBeGreaterThanOrEqual(30)
+    // Requests sent by pre-request scripts are executions (and stats.requests) too: count the items.
+    expect(itemsRun(run)).toEqual(requests.map((r) => r.name))
+    expect(run.stats.requests.failed).toBe(0)
+    expect(run.stats.assertions.failed).toBe(0)
+    expect(run.stats.assertions.total).toBeGreaterThanOrEqual(3 * requests.length)
+    const codes = new Set(run.executions.map((e: any) => e.response.code))
+    for (const status of [200, 304, 400, 404, 405, 414]) expect(codes).toContain(status)
+  })
+
+  test('when each request runs on its own, with the collection variables as saved, then it passes its tests', async () => {
+    // A few newman processes at a time: each is a Node.js process of its own.
+    const runs: ({ name: string } & Awaited<ReturnType<typeof newman>>)[] = []
+    let next = 0
+    const worker = async () => {
+      for (let i = next++; i < requests.length; i = next++) {
+        runs.push({ name: requests[i]!.name, ...(await newman(join(dir, `alone-${i}.json`), [requests[i]!.name])) })
+      }
+    }
+    await Promise.all(Array.from({ length: 4 }, worker))
+    expect(runs.length).toBe(requests.length)
+    const failed = runs.filter(
+      (r) => r.code !== 0 || JSON.stringify(itemsRun(r.run)) !== JSON.stringify([r.name]) || r.run.stats.assertions.failed !== 0,
+    )
+    expect(failed.map((r) => ({ name: r.name, output: r.output }))).toEqual([])
   })
 })

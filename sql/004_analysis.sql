@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS tweet_metrics (
 -- Every hashtag a tweet carries, tracked or not, lowercase and without '#'.
 CREATE TABLE IF NOT EXISTS tweet_hashtags (
   id BIGINT UNSIGNED NOT NULL,
-  tag VARCHAR(140) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  tag VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   PRIMARY KEY (id, tag) -- the hashtags of the tweets at the edges of a range
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS tweet_counts (
 CREATE TABLE IF NOT EXISTS related_counts (
   hashtag VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   hour INT UNSIGNED NOT NULL,
-  related VARCHAR(140) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  related VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   tweets INT UNSIGNED NOT NULL,
   PRIMARY KEY (hashtag, hour, related) -- /hashtags/{tag}/related within a range
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

@@ -1,8 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { normalizeHashtag } from '../domain/hashtag'
 import { isUint64 } from '../domain/ids'
 import { normalizeLanguage } from '../domain/language'
 import { toMysqlUtc } from '../domain/time'
+import { kindOf, type TweetKind } from '../domain/tweet-kind'
 
 /**
  * One page of GET /2/tweets/search/recent, as the X API sends it, and what the collector keeps of
@@ -21,6 +23,8 @@ const ApiTweet = Type.Object({
   created_at: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$' }),
   lang: Type.Optional(Type.Unknown()),
   entities: Type.Optional(Type.Unknown()),
+  referenced_tweets: Type.Optional(Type.Unknown()),
+  public_metrics: Type.Optional(Type.Unknown()),
 })
 
 const ApiUser = Type.Object({
@@ -89,6 +93,21 @@ export interface TweetRecord {
   createdAt: string
   /** Tracked hashtags the tweet is linked to. */
   hashtags: string[]
+  /** Every hashtag it carries, tracked or not, lowercase, sorted. */
+  allHashtags: string[]
+  kind: TweetKind
+  /** Null when the API sent no usable public_metrics: the tweet is stored, its metrics are not. */
+  metrics: MetricsRecord | null
+}
+
+/** A tweet's public metrics as stored (tweet_metrics). */
+export interface MetricsRecord {
+  likes: number
+  retweets: number
+  replies: number
+  quotes: number
+  /** Null when the API did not give it: never an invented 0. */
+  impressions: number | null
 }
 
 export interface UserRecord {
@@ -199,19 +218,48 @@ function usersOf(items: unknown[]): { users: Map<string, UserRecord>; invalid: S
   return { users, invalid }
 }
 
-/** The tracked hashtags among a tweet's entities, read defensively: entities are not needed to store it. */
-function trackedTagsOf(entities: unknown, searchedTag: string, tracked: ReadonlySet<string>): string[] {
-  const tags = new Set([searchedTag])
+/** Every hashtag among a tweet's entities, normalised, read defensively: entities are not needed to store it. */
+export function hashtagsOf(entities: unknown): string[] {
+  const tags = new Set<string>()
   const list = typeof entities === 'object' && entities !== null ? (entities as { hashtags?: unknown }).hashtags : undefined
   if (Array.isArray(list)) {
     for (const entry of list) {
       const tag = typeof entry === 'object' && entry !== null ? (entry as { tag?: unknown }).tag : undefined
-      if (typeof tag !== 'string' || tag.length > 200) continue
-      const lower = tag.toLowerCase()
-      if (tracked.has(lower)) tags.add(lower)
+      // Bounded before normalising: a tag the column cannot hold is left out, never truncated.
+      const normalized = typeof tag === 'string' && tag.length <= 200 ? normalizeHashtag(tag) : null
+      if (normalized !== null) tags.add(normalized)
     }
   }
   return [...tags].sort()
+}
+
+/** The largest count a BIGINT UNSIGNED column is given from a JavaScript number without losing digits. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER
+
+const countOf = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_COUNT ? value : null
+
+/**
+ * public_metrics → what is stored, or null when any of the four counts is missing or not a
+ * non-negative integer (the tweet is kept either way). impression_count is optional in the API.
+ */
+export function metricsOf(publicMetrics: unknown): MetricsRecord | null {
+  if (typeof publicMetrics !== 'object' || publicMetrics === null) return null
+  const fields = publicMetrics as Record<string, unknown>
+  const likes = countOf(fields.like_count)
+  const retweets = countOf(fields.retweet_count)
+  const replies = countOf(fields.reply_count)
+  const quotes = countOf(fields.quote_count)
+  if (likes === null || retweets === null || replies === null || quotes === null) return null
+  return { likes, retweets, replies, quotes, impressions: countOf(fields.impression_count) }
+}
+
+/** The tracked hashtags a tweet is linked to (the one searched for, and any other among its entities), and all of them. */
+function tagsOf(entities: unknown, searchedTag: string, tracked: ReadonlySet<string>) {
+  const allHashtags = hashtagsOf(entities)
+  const hashtags = new Set([searchedTag, ...allHashtags.filter((tag) => tracked.has(tag))])
+  // The searched tag is carried even when the entities leave it out (a retweet's truncated text).
+  return { hashtags: [...hashtags].sort(), allHashtags: [...new Set([searchedTag, ...allHashtags])].sort() }
 }
 
 /**
@@ -260,7 +308,9 @@ export function parsePage(body: unknown, searchedTag: string, tracked: ReadonlyS
       lang: normalizeLanguage(item.lang),
       text: item.text,
       createdAt,
-      hashtags: trackedTagsOf(item.entities, searchedTag, tracked),
+      ...tagsOf(item.entities, searchedTag, tracked),
+      kind: kindOf(item.referenced_tweets),
+      metrics: metricsOf(item.public_metrics),
     })
   }
   const metaNewest = body.meta.newest_id

@@ -27,7 +27,7 @@ import {
  * per-request event handler, and the run's signal aborts it too.
  */
 
-const TWEET_FIELDS = ['created_at', 'lang', 'author_id', 'entities'] as const
+const TWEET_FIELDS = ['created_at', 'lang', 'author_id', 'entities', 'referenced_tweets', 'public_metrics'] as const
 const USER_FIELDS = ['username', 'name', 'public_metrics'] as const
 
 /** Longest piece of an upstream text (a problem title, a TLS error) put into our messages. */

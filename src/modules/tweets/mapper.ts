@@ -7,6 +7,19 @@ import type { LangRow, QuarterRow, TweetRow } from './repository'
 const byIdDescending = (a: { id: string }, b: { id: string }) =>
   a.id.length === b.id.length ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : b.id.length - a.id.length
 
+/** The metrics columns of a row, or null when the tweet has none yet. */
+const metricsOf = (row: TweetRow): Tweet['metrics'] =>
+  row.metrics_updated_at === null
+    ? null
+    : {
+        likes: Number(row.likes),
+        retweets: Number(row.retweets),
+        replies: Number(row.replies),
+        quotes: Number(row.quotes),
+        impressions: row.impressions === null ? null : Number(row.impressions),
+        updated_at: toIsoUtc(row.metrics_updated_at),
+      }
+
 /** Folds rows of (tweet, hashtag), in any order, into tweets carrying all their hashtags, newest first. */
 export function toTweets(rows: TweetRow[]): Tweet[] {
   const tweets = new Map<string, Tweet>()
@@ -23,6 +36,8 @@ export function toTweets(rows: TweetRow[]): Tweet[] {
       created_at: toIsoUtc(row.created_at),
       author: { id: row.author_id, username: row.username, followers_count: Number(row.followers_count) },
       hashtags: [row.hashtag],
+      kind: row.kind,
+      metrics: metricsOf(row),
     })
   }
   return [...tweets.values()].sort(byIdDescending).map((tweet) => {

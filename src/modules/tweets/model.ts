@@ -1,5 +1,6 @@
 import { FormatRegistry, Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
+import { TWEET_KINDS } from '../../domain/tweet-kind'
 import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../http/schemas'
 
 export const Author = t.Object(
@@ -11,6 +12,30 @@ export const Author = t.Object(
   { title: 'Author', description: 'Who posted a tweet, as last collected.' },
 )
 
+const count = (description: string) => Type.Integer({ minimum: 0, description })
+
+export const Metrics = t.Object(
+  {
+    likes: count('Likes.'),
+    retweets: count('Retweets.'),
+    replies: count('Replies.'),
+    quotes: count('Quotes.'),
+    impressions: t.Union([count('Impressions.'), t.Null()], {
+      description: 'Impressions, or null when the X API did not give them (older posts, some access levels).',
+    }),
+    updated_at: t.String({ format: 'date-time', description: 'When these counts were read from the X API, ISO 8601 UTC.' }),
+  },
+  { title: 'Metrics', description: 'Public metrics of a tweet, as last read from the X API.' },
+)
+
+export const KindValue = t.Union(
+  [...TWEET_KINDS, 'unknown'].map((kind) => t.Literal(kind)),
+  {
+    description:
+      'original, reply, quote or retweet (a reply that quotes counts as a quote); unknown for tweets stored before kinds were collected.',
+  },
+)
+
 export const Tweet = t.Object(
   {
     id: IdString('Id of the tweet (64-bit, as a string).'),
@@ -19,6 +44,11 @@ export const Tweet = t.Object(
     created_at: t.String({ format: 'date-time', description: 'When it was posted, ISO 8601 UTC.' }),
     author: Author,
     hashtags: t.Array(t.String(), { description: "Every tracked hashtag the tweet carries, lowercase, without '#'." }),
+    kind: KindValue,
+    metrics: t.Union([Metrics, t.Null()], {
+      description:
+        'Public metrics as last collected; null for a tweet stored before metrics were collected and not measured since.',
+    }),
   },
   {
     title: 'Tweet',
@@ -31,6 +61,8 @@ export const Tweet = t.Object(
         created_at: '2026-11-27T14:03:11.000Z',
         author: { id: '1234567890123456789', username: 'oncall_ana', followers_count: 5210 },
         hashtags: ['devops', 'sre'],
+        kind: 'original',
+        metrics: { likes: 42, retweets: 7, replies: 3, quotes: 1, impressions: 5120, updated_at: '2026-11-27T16:00:02.000Z' },
       },
     ],
   },

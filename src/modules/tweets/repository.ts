@@ -15,7 +15,19 @@ export interface TweetRow extends Row {
   author_id: string
   username: string
   followers_count: string
+  kind: string
+  /** The tweet_metrics columns, all null when the tweet has no metrics yet. */
+  likes: string | null
+  retweets: string | null
+  replies: string | null
+  quotes: string | null
+  impressions: string | null
+  metrics_updated_at: string | null
 }
+
+/** The columns every query returning tweets selects, for the mapper: t = tweets, u = users, m = tweet_metrics. */
+export const TWEET_COLUMNS = `t.id, t.hashtag, t.lang, t.text, t.created_at, t.author_id, t.kind, u.username, u.followers_count,
+       m.likes, m.retweets, m.replies, m.quotes, m.impressions, m.updated_at AS metrics_updated_at`
 
 /**
  * The index that serves a filter's pages (sql/001_schema.sql), named in the query: left to choose,
@@ -62,10 +74,11 @@ function where(filter: TweetFilter, beforeId: string | null): { clause: string; 
 export async function findTweets(sql: Sql, filter: TweetFilter, beforeId: string | null, limit: number): Promise<TweetRow[]> {
   const { clause, params } = where(filter, beforeId)
   return sql.rows<TweetRow>(
-    `SELECT t.id, t.hashtag, t.lang, t.text, t.created_at, t.author_id, u.username, u.followers_count
+    `SELECT ${TWEET_COLUMNS}
        FROM (SELECT id FROM tweets FORCE INDEX (${indexFor(filter)}) ${clause} GROUP BY id ORDER BY id DESC LIMIT ?) AS page
        JOIN tweets t ON t.id = page.id
-       JOIN users u ON u.id = t.author_id`,
+       JOIN users u ON u.id = t.author_id
+       LEFT JOIN tweet_metrics m ON m.id = t.id`,
     [...params, limit],
   )
 }

@@ -61,7 +61,7 @@ let sequence = 0
 /** A snowflake id for a time: what the real API would give a tweet created then. */
 export const snowflakeAt = (ms: number) => String(((BigInt(ms) - SNOWFLAKE_EPOCH) << 22n) | BigInt(sequence++ & 0x3fffff))
 
-const TWEET_FIELDS = new Set(['created_at', 'lang', 'author_id', 'entities'])
+const TWEET_FIELDS = new Set(['created_at', 'lang', 'author_id', 'entities', 'referenced_tweets', 'public_metrics'])
 const USER_FIELDS = new Set(['username', 'name', 'public_metrics'])
 
 const sameSet = (csv: string | null, expected: Set<string>) =>
@@ -171,7 +171,7 @@ export class FakeXApi {
     if (url.searchParams.get('max_results') !== '100') return this.invalid('max_results must be 100')
     if (url.searchParams.get('expansions') !== 'author_id') return this.invalid('expansions must be author_id')
     if (!sameSet(url.searchParams.get('tweet.fields'), TWEET_FIELDS))
-      return this.invalid('tweet.fields must be created_at,lang,author_id,entities')
+      return this.invalid(`tweet.fields must be ${[...TWEET_FIELDS].join(',')}`)
     if (!sameSet(url.searchParams.get('user.fields'), USER_FIELDS))
       return this.invalid('user.fields must be username,name,public_metrics')
     if (sinceId !== null && !/^[0-9]{1,19}$/.test(sinceId)) return this.invalid('since_id must be a tweet id')

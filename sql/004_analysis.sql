@@ -21,10 +21,10 @@ CREATE TABLE IF NOT EXISTS tweet_metrics (
   updated_at DATETIME(3) NOT NULL COMMENT 'UTC, when the metrics were read from the API',
   PRIMARY KEY (id), -- a page's metrics, a tweet's refresh
   KEY metrics_by_likes (likes, id), -- /tweets/top?by=likes, walked from the top, ties newest first
-  KEY metrics_by_retweets (retweets, id),
-  KEY metrics_by_replies (replies, id),
-  KEY metrics_by_quotes (quotes, id),
-  KEY metrics_by_engagement (engagement, id),
+  KEY metrics_by_retweets (retweets, id), -- /tweets/top?by=retweets
+  KEY metrics_by_replies (replies, id), -- /tweets/top?by=replies
+  KEY metrics_by_quotes (quotes, id), -- /tweets/top?by=quotes
+  KEY metrics_by_engagement (engagement, id), -- /tweets/top?by=engagement
   KEY metrics_by_age (created_at) -- which tweets are young enough to refresh
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 

@@ -1,9 +1,10 @@
 import { BUMP_VERSION, bumpVersion } from '../db/data-version'
 import { LockLostError, stillHeld } from '../db/lock'
 import type { Database, Row, Sql, Statement } from '../db/sql'
+import { quarterOf as absoluteQuarterOf, hourOf } from '../domain/buckets'
 import { toMysqlUtc } from '../domain/time'
 import { advancesSinceId, type HashtagOutcome } from './outcome'
-import type { ParsedPage, SkippedTweet, TweetRecord } from './page'
+import type { MetricsRecord, ParsedPage, SkippedTweet, TweetRecord } from './page'
 
 /**
  * The collector's SQL. A page is written in one transaction with multi-row statements — rows,
@@ -82,36 +83,106 @@ function newRowsOf(page: ParsedPage, existing: KeyRow[]): { rows: NewRow[]; know
 
 /** ON DUPLICATE KEY (not INSERT IGNORE, which would also hide foreign-key and truncation errors). */
 const insertTweets = (rows: NewRow[]): Statement => ({
-  sql: 'INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ? ON DUPLICATE KEY UPDATE id = id',
-  params: [rows.map(({ tweet, tag }) => [tweet.id, tag, tweet.authorId, tweet.lang, tweet.text, tweet.createdAt])],
+  sql: 'INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at, kind) VALUES ? ON DUPLICATE KEY UPDATE id = id',
+  params: [rows.map(({ tweet, tag }) => [tweet.id, tag, tweet.authorId, tweet.lang, tweet.text, tweet.createdAt, tweet.kind])],
 })
+
+/** Every hashtag of the tweets that gained rows: what related hashtags are counted from. */
+function insertHashtags(tweets: TweetRecord[]): Statement {
+  return {
+    sql: 'INSERT INTO tweet_hashtags (id, tag) VALUES ? ON DUPLICATE KEY UPDATE id = id',
+    params: [tweets.flatMap((tweet) => tweet.allHashtags.map((tag) => [tweet.id, tag]))],
+  }
+}
+
+/**
+ * The metrics the search gave, for every tweet of the page that has them (known tweets too: the
+ * counts have grown since). The tweet's own facts are written once, with its first metrics.
+ */
+function upsertMetrics(tweets: TweetRecord[]): Statement {
+  const now = nowUtc()
+  return {
+    sql: `INSERT INTO tweet_metrics (id, created_at, lang, kind, likes, retweets, replies, quotes, impressions, engagement, updated_at)
+          VALUES ?
+          ON DUPLICATE KEY UPDATE likes = VALUES(likes), retweets = VALUES(retweets), replies = VALUES(replies),
+            quotes = VALUES(quotes), impressions = VALUES(impressions), engagement = VALUES(engagement), updated_at = VALUES(updated_at)`,
+    params: [
+      tweets.flatMap(({ id, createdAt, lang, kind, metrics: m }) =>
+        m === null
+          ? []
+          : [[id, createdAt, lang, kind, m.likes, m.retweets, m.replies, m.quotes, m.impressions, engagementOf(m), now]],
+      ),
+    ],
+  }
+}
+
+/** likes + retweets + replies + quotes: the ranking of /tweets/top?by=engagement. */
+export const engagementOf = (m: MetricsRecord): number => m.likes + m.retweets + m.replies + m.quotes
 
 /** Quarter hour of the day (0-95) of a UTC DATETIME literal 'YYYY-MM-DD hh:mm:ss.sss'. */
 const quarterOf = (datetime: string): number =>
   Number(datetime.slice(11, 13)) * 4 + Math.floor(Number(datetime.slice(14, 16)) / 15)
 
 /**
- * The new rows added to the counts, in one multi-row upsert: every new row counts under its
- * hashtag; a tweet stored for the first time also counts once in first_seen, at its first new row.
+ * The new rows added to the counts, in multi-row upserts: every new row counts under its hashtag; a
+ * tweet stored for the first time also counts once over all hashtags (first_seen, and the rows of
+ * tweet_counts with an empty hashtag), at its first new row. tweet_counts also keeps the sums over
+ * languages and kinds (empty lang, empty kind), and related_counts the other hashtags of each new row.
  */
-function addCounts(rows: NewRow[], known: Set<string>): Statement {
+function addCounts(rows: NewRow[], known: Set<string>): Statement[] {
   const counts = new Map<string, [string, string, number, number, number]>()
+  const overTime = new Map<string, [string, string, string, number, number]>()
+  const related = new Map<string, [string, number, string, number]>()
+  const add = <T extends unknown[]>(map: Map<string, T>, key: string, initial: T, index: number) => {
+    const entry = map.get(key) ?? map.set(key, initial).get(key)!
+    ;(entry[index] as number)++
+  }
   const firstSeen = new Set<string>()
   for (const { tweet, tag } of rows) {
     const quarter = quarterOf(tweet.createdAt)
     const key = `${tag}|${tweet.lang}|${quarter}`
     const entry = counts.get(key) ?? counts.set(key, [tag, tweet.lang, quarter, 0, 0]).get(key)!
     entry[3]++
-    if (!known.has(tweet.id) && !firstSeen.has(tweet.id)) {
+    const first = !known.has(tweet.id) && !firstSeen.has(tweet.id)
+    if (first) {
       firstSeen.add(tweet.id)
       entry[4]++
     }
+    const absolute = absoluteQuarterOf(tweet.createdAt)
+    for (const hashtag of first ? [tag, ''] : [tag])
+      for (const lang of [tweet.lang, ''])
+        for (const kind of [tweet.kind, ''])
+          add(overTime, `${hashtag}|${lang}|${kind}|${absolute}`, [hashtag, lang, kind, absolute, 0], 4)
+    const hour = hourOf(tweet.createdAt)
+    for (const other of tweet.allHashtags) if (other !== tag) add(related, `${tag}|${hour}|${other}`, [tag, hour, other, 0], 3)
   }
-  return {
-    sql: `INSERT INTO hashtag_counts (hashtag, lang, quarter, tweets, first_seen) VALUES ?
-          ON DUPLICATE KEY UPDATE tweets = tweets + VALUES(tweets), first_seen = first_seen + VALUES(first_seen)`,
-    params: [[...counts.values()]],
-  }
+  return [
+    {
+      sql: `INSERT INTO hashtag_counts (hashtag, lang, quarter, tweets, first_seen) VALUES ?
+            ON DUPLICATE KEY UPDATE tweets = tweets + VALUES(tweets), first_seen = first_seen + VALUES(first_seen)`,
+      params: [[...counts.values()]],
+    },
+    {
+      sql: `INSERT INTO tweet_counts (hashtag, lang, kind, quarter, tweets) VALUES ?
+            ON DUPLICATE KEY UPDATE tweets = tweets + VALUES(tweets)`,
+      params: [[...overTime.values()]],
+    },
+    ...(related.size === 0
+      ? []
+      : [
+          {
+            sql: `INSERT INTO related_counts (hashtag, hour, related, tweets) VALUES ?
+                  ON DUPLICATE KEY UPDATE tweets = tweets + VALUES(tweets)`,
+            params: [[...related.values()]],
+          },
+        ]),
+  ]
+}
+
+/** The hashtags of the tweets that gained rows, when any of them carries one. */
+function hashtagsOf(rows: NewRow[]): Statement[] {
+  const tweets = [...new Set(rows.map((row) => row.tweet))].filter((tweet) => tweet.allHashtags.length > 0)
+  return tweets.length === 0 ? [] : [insertHashtags(tweets)]
 }
 
 /** What a run remembers of the users it stored (id → username, name, followers), to skip unchanged ones. */
@@ -209,7 +280,8 @@ async function storeTweets(
     const { rows, known } = newRowsOf(page, existing)
     await tx.batch(
       [
-        ...(rows.length > 0 ? [insertTweets(rows), addCounts(rows, known)] : []),
+        ...(rows.length > 0 ? [insertTweets(rows), ...addCounts(rows, known), ...hashtagsOf(rows)] : []),
+        ...(page.tweets.some((tweet) => tweet.metrics !== null) ? [upsertMetrics(page.tweets)] : []),
         {
           sql: `UPDATE hashtags SET last_collected_at = UTC_TIMESTAMP(3), last_result_count = ?, last_outcome = 'in_progress' WHERE tag = ?`,
           params: [resultCountSoFar, tag],

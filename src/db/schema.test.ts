@@ -31,7 +31,18 @@ describe('schema', () => {
       'SELECT TABLE_NAME name, ENGINE engine, TABLE_COLLATION collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY name',
       [config.database],
     )) as any
-    const names = ['data_version', 'hashtag_counts', 'hashtags', 'schema_migrations', 'tweets', 'users']
+    const names = [
+      'data_version',
+      'hashtag_counts',
+      'hashtags',
+      'related_counts',
+      'schema_migrations',
+      'tweet_counts',
+      'tweet_hashtags',
+      'tweet_metrics',
+      'tweets',
+      'users',
+    ]
     expect([...tables].sort((a: any, b: any) => (a.name < b.name ? -1 : 1))).toEqual(
       names.map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' })),
     )

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type mysql from 'mysql2/promise'
 import type { MysqlConfig } from '../config'
-import { COMPARE_COUNTS, type CountsRow, countsDisagree, REBUILD_COUNTS } from './counts'
+import { type CountsRow, compareCounts, countsDisagree, rebuildCountsStatements } from './counts'
 import { openConnection } from './session'
 
 /**
@@ -84,10 +84,11 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
       ])
       if (recorded.length === 0) throw new Error(`sql/${file.name} did not record itself in schema_migrations`)
     }
-    const [counts] = await connection.query<CountsRow[]>(COMPARE_COUNTS)
+    const tables = tablesOf(files)
+    const [counts] = await connection.query<CountsRow[]>(compareCounts(tables))
     if (countsDisagree(counts)) {
       onRebuild?.()
-      await connection.query(['START TRANSACTION', ...REBUILD_COUNTS, 'COMMIT'].join(';\n'))
+      await connection.query(['START TRANSACTION', ...rebuildCountsStatements(tables), 'COMMIT'].join(';\n'))
     }
   } finally {
     await connection.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {})

@@ -55,10 +55,15 @@ export function addSlowPages(fake: FakeXApi, user: FakeUser, count: number, slow
   for (let i = 0; i < slow.pages; i++) fake.faults.push({ delayMs: slow.delayMs, transform: (page) => page })
 }
 
-/** Every row of hashtag_counts, in key order: to compare the kept counts with counts rebuilt from the rows. */
+/** Every row of every counts table, in key order: to compare the kept counts with counts rebuilt from the rows. */
 export async function countsTable(admin: mysql.Connection): Promise<unknown[]> {
-  const [rows] = await admin.query('SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3')
-  return rows as unknown[]
+  const statements = [
+    'SELECT hashtag, lang, quarter, tweets, first_seen FROM hashtag_counts ORDER BY 1, 2, 3',
+    'SELECT hashtag, lang, kind, quarter, tweets FROM tweet_counts WHERE tweets > 0 ORDER BY 1, 2, 3, 4',
+    'SELECT hashtag, hour, related, tweets FROM related_counts WHERE tweets > 0 ORDER BY 1, 2, 3',
+  ]
+  const tables = await Promise.all(statements.map(async (sql) => (await admin.query(sql))[0] as unknown[]))
+  return tables
 }
 
 export interface CollectorWorld {

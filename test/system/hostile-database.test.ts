@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise'
 import { createSampleSource } from '../../src/collector/sample-source'
 import { type CollectorConfig, loadConfig, type MysqlConfig } from '../../src/config'
 import { createDatabase } from '../../src/db/database'
-import { applySchema } from '../../src/db/schema'
+import { applySchema, readSqlFiles, tablesOf as tablesOfFiles } from '../../src/db/schema'
 import type { Database } from '../../src/db/sql'
 import { createWriterPool } from '../../src/root'
 import { startApp } from '../support/app'
@@ -31,7 +31,8 @@ const HOSTILE_TEXTS = [
   '100%_wild #devops',
 ]
 
-const TABLES = ['data_version', 'hashtag_counts', 'hashtags', 'schema_migrations', 'tweets', 'users']
+/** The tables the schema files create, in name order: whatever ran as SQL must not have added or dropped one. */
+const TABLES = tablesOfFiles(readSqlFiles()).sort()
 
 async function tablesOf(admin: mysql.Connection): Promise<string[]> {
   const [rows] = (await admin.query(

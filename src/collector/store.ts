@@ -2,9 +2,10 @@ import { BUMP_VERSION, bumpVersion } from '../db/data-version'
 import { LockLostError, stillHeld } from '../db/lock'
 import type { Database, Row, Sql, Statement } from '../db/sql'
 import { quarterOf as absoluteQuarterOf, hourOf } from '../domain/buckets'
+import { engagementOf } from '../domain/engagement'
 import { toMysqlUtc } from '../domain/time'
 import { advancesSinceId, type HashtagOutcome } from './outcome'
-import type { MetricsRecord, ParsedPage, SkippedTweet, TweetRecord } from './page'
+import type { ParsedPage, SkippedTweet, TweetRecord } from './page'
 
 /**
  * The collector's SQL. A page is written in one transaction with multi-row statements — rows,
@@ -115,9 +116,6 @@ function upsertMetrics(tweets: TweetRecord[]): Statement {
     ],
   }
 }
-
-/** likes + retweets + replies + quotes: the ranking of /tweets/top?by=engagement. */
-export const engagementOf = (m: MetricsRecord): number => m.likes + m.retweets + m.replies + m.quotes
 
 /** Quarter hour of the day (0-95) of a UTC DATETIME literal 'YYYY-MM-DD hh:mm:ss.sss'. */
 const quarterOf = (datetime: string): number =>

@@ -13,3 +13,17 @@ export const datetimeMs = (datetime: string): number => Date.parse(`${datetime.s
 
 export const quarterOf = (datetime: string): number => Math.floor(datetimeMs(datetime) / QUARTER_MS)
 export const hourOf = (datetime: string): number => Math.floor(datetimeMs(datetime) / HOUR_MS)
+
+/**
+ * The buckets of `size` wholly inside a range, [from, to) in bucket numbers, and the parts of the
+ * range outside them (its edges), which are counted from the rows.
+ */
+export function splitRange(since: number, until: number, size: number): { from: number; to: number; edges: [number, number][] } {
+  const from = Math.ceil(since / size)
+  const to = Math.floor(until / size)
+  if (from >= to) return { from: 0, to: 0, edges: [[since, until]] }
+  const edges: [number, number][] = []
+  if (since < from * size) edges.push([since, from * size])
+  if (to * size < until) edges.push([to * size, until])
+  return { from, to, edges }
+}

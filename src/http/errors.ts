@@ -12,7 +12,7 @@ import { requestIdOf } from './request-log'
  * everything else as a 500 that hides its cause from the client and logs it once.
  */
 
-/** Elysia's query validation errors → one entry per parameter, in the words of its schema's `error`. */
+/** Elysia's validation errors of the query or the path → one entry per parameter, in the words of its schema's `error`. */
 function fromValidation(error: ValidationError): HttpProblem {
   const byParameter = new Map<string, ParameterError>()
   const query = (error.value ?? {}) as Record<string, unknown>
@@ -55,7 +55,7 @@ function clientProblem(error: unknown, method: string): HttpProblem | null {
       },
     )
   }
-  if (error instanceof ValidationError && error.type === 'query') return fromValidation(error)
+  if (error instanceof ValidationError && (error.type === 'query' || error.type === 'params')) return fromValidation(error)
   if (error instanceof NotFoundError) return notFound(method, [])
   if (error instanceof ParseError) return new HttpProblem('unreadable-body', 'the request body could not be parsed')
   return null

@@ -32,6 +32,10 @@ export interface ApiRoute<Q extends TObject> {
   description: string
   /** Every parameter needs a description and an example: both are shown to client developers. */
   query: Q
+  /** Parameters in the path (`/tweets/:id`), each a string schema with a description and an example. */
+  params?: TObject
+  /** For a route that names one resource: what a 404 means there (an id nothing is stored under). */
+  missing?: string
   /** Body of a 200: a schema with a title (its component's name) and a description. */
   success: TSchema
   answering: Answering
@@ -44,19 +48,26 @@ export interface ApiRoute<Q extends TObject> {
 /** The statuses a route answers with, in order. */
 export function statusesOf(route: ApiRoute<TObject>): number[] {
   const cached = route.answering === 'cached'
-  const statuses = [200, ...(cached ? [304] : []), 400, 414, ...(cached ? [500, 503] : [])]
+  const statuses = [
+    200,
+    ...(cached ? [304] : []),
+    400,
+    ...(route.missing === undefined ? [] : [404]),
+    414,
+    ...(cached ? [500, 503] : []),
+  ]
   for (const status of Object.keys(route.answers ?? {}).map(Number)) if (!statuses.includes(status)) statuses.push(status)
   return statuses.sort((a, b) => a - b)
 }
 
-function parametersOf(query: TObject) {
-  const required = new Set(query.required ?? [])
-  return Object.entries(query.properties).map(([name, schema]) => {
+function parametersOf(parameters: TObject, where: 'query' | 'path') {
+  const required = new Set(parameters.required ?? [])
+  return Object.entries(parameters.properties).map(([name, schema]) => {
     const { description, examples, ...rest } = documentSchema(schema) as Record<string, unknown>
     if (typeof description !== 'string' || !Array.isArray(examples) || examples.length === 0) {
-      throw new Error(`query parameter ${name} needs a description and an example`)
+      throw new Error(`${where} parameter ${name} needs a description and an example`)
     }
-    return { name, in: 'query', required: required.has(name), description, example: examples[0], schema: rest }
+    return { name, in: where, required: where === 'path' || required.has(name), description, example: examples[0], schema: rest }
   })
 }
 
@@ -94,6 +105,7 @@ export function operationOf(route: ApiRoute<TObject>) {
     'A query parameter is invalid, repeated or unknown: `errors[]` names each and what it accepts.',
     ['invalid-parameter', 'unknown-parameter'],
   )
+  if (route.missing !== undefined) responses[404] = problemResponse(route.missing, ['not-found'])
   responses[414] = problemResponse(`The query string is longer than ${MAX_QUERY_LENGTH} characters.`, ['query-too-long'])
   if (cached) {
     responses[500] = problemResponse("The request failed on the service's side; the cause is logged, never sent.", ['internal'])
@@ -112,7 +124,7 @@ export function operationOf(route: ApiRoute<TObject>) {
     summary: route.summary,
     description: route.description,
     // If-None-Match is declared on the path (apiDocument), beside every operation that may answer 304.
-    parameters: parametersOf(route.query),
+    parameters: [...parametersOf(route.params ?? ({ properties: {} } as TObject), 'path'), ...parametersOf(route.query, 'query')],
     responses,
   }
 }
@@ -120,6 +132,8 @@ export function operationOf(route: ApiRoute<TObject>) {
 /** What a handler is given: the validated query, the request, and the answer's status and headers. */
 export interface RouteContext<Q extends TObject> {
   query: Static<Q>
+  /** The path parameters, validated against the route's `params`. */
+  params: Record<string, string>
   request: Request
   set: Context['set']
 }
@@ -130,6 +144,7 @@ export function apiRoute<Q extends TObject>(route: ApiRoute<Q>, handle: (context
   for (const [status, answer] of Object.entries(route.answers ?? {})) response[Number(status)] = answer.schema
   return new Elysia().get(route.path, (context) => handle(context as unknown as RouteContext<Q>), {
     query: route.query,
+    ...(route.params === undefined ? {} : { params: route.params }),
     transform: strictQuery(route.query),
     // Validates (and trims) bodies the handler returns as values; answers built as Responses (the
     // cache's, the error handler's problems) are sent as they are.

@@ -3,6 +3,8 @@ import { t } from 'elysia'
 import { normalizeHashtag } from '../domain/hashtag'
 import { isUint64 } from '../domain/ids'
 import { LANGUAGE_PATTERN, MAX_LANGUAGE_LENGTH } from '../domain/language'
+import { offsetMinutes, parseInstant } from '../domain/time-range'
+import { isTweetKind, TWEET_KINDS } from '../domain/tweet-kind'
 
 /**
  * Query-parameter schemas shared by several endpoints. Each carries the sentence a client sees when
@@ -12,6 +14,45 @@ import { LANGUAGE_PATTERN, MAX_LANGUAGE_LENGTH } from '../domain/language'
 // Patterns with Unicode classes need the 'u' flag, which TypeBox's `pattern` does not set: formats do.
 FormatRegistry.Set('uint64', isUint64)
 FormatRegistry.Set('hashtag', (value) => normalizeHashtag(value) !== null)
+FormatRegistry.Set('instant', (value) => parseInstant(value) !== null)
+FormatRegistry.Set('utc-offset', (value) => offsetMinutes(value) !== null)
+FormatRegistry.Set('kind-list', (value) => kindsOf(value) !== null)
+
+/** `reply,quote` → the kinds, each once; null when any entry is not a kind. */
+export function kindsOf(value: string): string[] | null {
+  const kinds = value.split(',').map((kind) => kind.trim().toLowerCase())
+  return kinds.every((kind) => isTweetKind(kind) || kind === 'unknown') ? [...new Set(kinds)].sort() : null
+}
+
+const instantParam = (name: string, description: string, example: string) =>
+  t.String({
+    format: 'instant',
+    description: `${description} An ISO 8601 instant with its offset (\`2026-11-24T09:00:00Z\`, \`2026-11-24T09:00:00%2B05:30\`) or a date \`YYYY-MM-DD\` (midnight UTC).`,
+    examples: [example],
+    error: `${name} must be an ISO 8601 instant with an offset, such as 2026-11-24T09:00:00Z or 2026-11-24T09:00:00%2B01:00, or a date YYYY-MM-DD`,
+  })
+
+/** since and until: the half-open range [since, until) of created_at. */
+export const rangeParams = {
+  since: t.Optional(instantParam('since', 'Only tweets posted at or after this instant.', '2026-11-24')),
+  until: t.Optional(instantParam('until', 'Only tweets posted before this instant (it must be later than since).', '2026-12-01')),
+}
+
+export const KindsParam = t.String({
+  format: 'kind-list',
+  description: `Only tweets of these kinds, comma-separated: ${TWEET_KINDS.join(', ')} (and unknown, for tweets stored before kinds were collected). Default: every kind.`,
+  examples: ['original,quote'],
+  error: `kind must be a comma-separated list of ${TWEET_KINDS.join(', ')}, unknown`,
+})
+
+export const TzParam = (what: string) =>
+  t.String({
+    format: 'utc-offset',
+    default: '+00:00',
+    description: `${what}, from -12:00 to +14:00 in quarter hours (default +00:00). Encode + as %2B.`,
+    examples: ['-03:00'],
+    error: 'tz must be a UTC offset from -12:00 to +14:00 in quarter hours, such as -03:00 or %2B05:30',
+  })
 
 export const IdString = (description: string) => t.String({ format: 'uint64', description, examples: ['1999999999999999999'] })
 
@@ -21,6 +62,15 @@ export const hashtagParam = (name: string, description = 'Only tweets under this
     description: `${description} Any case, with or without a leading '#' (\`devops\`, \`#DevOps\`, \`%23devops\`).`,
     examples: ['devops'],
     error: `${name} must be a hashtag: up to 100 letters, digits or '_', optionally after '#'`,
+  })
+
+/** A path segment holding an id: decimal digits of an unsigned 64-bit integer. */
+export const IdParam = (name: string, description: string) =>
+  t.String({
+    format: 'uint64',
+    description,
+    examples: ['1999999999999999999'],
+    error: `${name} must be the decimal digits of an unsigned 64-bit integer`,
   })
 
 export const LangParam = t.String({

@@ -1,31 +1,69 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
-import { normalizeHashtag } from '../../domain/hashtag'
+import { toMysqlUtc } from '../../domain/time'
+import {
+  ALL_TIME,
+  bucketsOf,
+  formatOffset,
+  INTERVALS,
+  type Interval,
+  MAX_BUCKETS,
+  offsetMinutes,
+  type TimeRange,
+  timelineRange,
+} from '../../domain/time-range'
+import { hashtagOf, kindsParam, rangeOf } from '../../http/filters'
 import { readPage } from '../../http/pagination'
-import { invalidParameters } from '../../http/problem'
+import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
-import { toHours, toLangCounts, toTweets } from './mapper'
-import { AllTweetsQuery, ByHour, ByHourQuery, ByLang, ByLangQuery, offsetMinutes, TweetPage, TweetsQuery } from './model'
-import { countByLang, countByQuarter, findTweets, type TweetFilter } from './repository'
+import { countByLangIn, countOverTime } from '../counts/range-counts'
+import { hoursOf, inOrder, toBuckets, toHours, toLangCounts, toTweets } from './mapper'
+import {
+  AllTweetsQuery,
+  ByHour,
+  ByHourQuery,
+  ByLang,
+  ByLangQuery,
+  NoQuery,
+  Timeline,
+  TimelineQuery,
+  TOP_LIMIT_DEFAULT,
+  TopQuery,
+  TopTweets,
+  Tweet,
+  TweetIdParams,
+  TweetPage,
+  TweetsQuery,
+} from './model'
+import { countByLang, countByQuarter, findTopIds, findTweets, findTweetsByIds, type TweetFilter } from './repository'
 
 const TAG = 'tweets'
 const ALL = '/api/v1/resources/tweets/all'
 const FILTERED = '/api/v1/resources/tweets'
 const BY_HOUR = '/api/v1/resources/tweets/by_hour'
 const BY_LANG = '/api/v1/resources/tweets/by_lang'
-
-/** `hash` and its alias `hashtag`, normalised; a 400 when both are given and disagree. */
-function hashtagOf(query: { hash?: string; hashtag?: string }): string | undefined {
-  const hash = query.hash === undefined ? undefined : normalizeHashtag(query.hash)!
-  const hashtag = query.hashtag === undefined ? undefined : normalizeHashtag(query.hashtag)!
-  if (hash !== undefined && hashtag !== undefined && hash !== hashtag) {
-    throw invalidParameters([{ parameter: 'hashtag', detail: 'hash and hashtag name different hashtags: give one of them' }])
-  }
-  return hash ?? hashtag
-}
+const TIMELINE = '/api/v1/resources/tweets/timeline'
+const TOP = '/api/v1/resources/tweets/top'
+const ONE = '/api/v1/resources/tweets/:id'
 
 const langOf = (lang: string | undefined): string | undefined => lang?.toLowerCase()
+
+const datetimeOf = (ms: number | undefined) => (ms === undefined ? undefined : toMysqlUtc(new Date(ms).toISOString()))
+
+/** since, until and kind of a query as a filter of rows. */
+function rowFilterOf(query: { since?: string; until?: string; kind?: string }): Pick<TweetFilter, 'since' | 'until' | 'kinds'> {
+  const { since, until } = rangeOf(query)
+  return { since: datetimeOf(since), until: datetimeOf(until), kinds: kindsParam(query.kind) }
+}
+
+/** since and until of a count: the whole of time where one is absent. */
+function countRangeOf(query: { since?: string; until?: string }): TimeRange | null {
+  const { since, until } = rangeOf(query)
+  return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
+}
+
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
 export const tweetsModule = (db: Database, cache: ResponseCache) => {
   const page = (
@@ -39,6 +77,9 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
       hash: filter.hashtag,
       lang: filter.lang,
       author_id: filter.authorId,
+      since: filter.since,
+      until: filter.until,
+      kind: filter.kinds?.join(','),
       limit: query.limit,
       cursor: query.cursor,
     }
@@ -55,13 +96,13 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           operationId: 'listTweets',
           tag: TAG,
           summary: 'All stored tweets',
-          description: 'Every stored tweet, newest first, one page at a time.',
+          description: 'Every stored tweet, newest first, one page at a time; optionally within a time range and of some kinds.',
           query: AllTweetsQuery,
           success: TweetPage,
           answering: 'cached',
           paged: true,
         },
-        ({ query, request, set }) => page(ALL, {}, query, request, set),
+        ({ query, request, set }) => page(ALL, rowFilterOf(query), query, request, set),
       ),
     )
     .use(
@@ -70,7 +111,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           path: FILTERED,
           operationId: 'searchTweets',
           tag: TAG,
-          summary: 'Tweets by language, hashtag and author',
+          summary: 'Tweets by language, hashtag, author, time range and kind',
           description: 'Stored tweets matching every filter given (AND), newest first, one page at a time.',
           query: TweetsQuery,
           success: TweetPage,
@@ -78,7 +119,13 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           paged: true,
         },
         ({ query, request, set }) =>
-          page(FILTERED, { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id }, query, request, set),
+          page(
+            FILTERED,
+            { hashtag: hashtagOf(query), lang: langOf(query.lang), authorId: query.author_id, ...rowFilterOf(query) },
+            query,
+            request,
+            set,
+          ),
       ),
     )
     .use(
@@ -89,17 +136,28 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           tag: TAG,
           summary: 'Tweets per hour of the day',
           description:
-            'How many stored tweets were posted in each hour of the day (0-23, zero-filled), in UTC or in the offset given by tz. A tweet under two hashtags counts once.',
+            'How many stored tweets were posted in each hour of the day (0-23, zero-filled), in UTC or in the offset given by tz; over every stored day, or within [since, until). A tweet under two hashtags counts once.',
           query: ByHourQuery,
           success: ByHour,
           answering: 'cached',
         },
         ({ query, request, set }) => {
-          const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang) }
-          const offset = query.tz === undefined || query.tz === 'Z' ? 0 : offsetMinutes(query.tz)!
-          return cache.respond(request, set, cacheKey(BY_HOUR, { ...filter, offset }), async () => ({
-            body: { data: toHours(await countByQuarter(db, filter), offset) },
-          }))
+          const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang), kinds: kindsParam(query.kind) }
+          const range = countRangeOf(query)
+          const offset = offsetMinutes(query.tz ?? '+00:00')!
+          return cache.respond(
+            request,
+            set,
+            cacheKey(BY_HOUR, { ...filter, kinds: filter.kinds?.join(','), offset, ...range }),
+            async () => ({
+              body: {
+                data:
+                  range === null && filter.kinds === undefined
+                    ? toHours(await countByQuarter(db, filter), offset)
+                    : hoursOf(await countOverTime(db, filter, range ?? ALL_TIME), offset),
+              },
+            }),
+          )
         },
       ),
     )
@@ -110,16 +168,115 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           operationId: 'countTweetsByLang',
           tag: TAG,
           summary: 'Tweets per hashtag and language',
-          description: 'How many stored tweets each (hashtag, language) pair has.',
+          description:
+            'How many stored tweets each (hashtag, language) pair has; over every stored day, or within [since, until).',
           query: ByLangQuery,
           success: ByLang,
           answering: 'cached',
         },
         ({ query, request, set }) => {
-          const filter = { hashtag: hashtagOf(query) }
-          return cache.respond(request, set, cacheKey(BY_LANG, filter), async () => ({
-            body: { data: toLangCounts(await countByLang(db, filter)) },
+          const filter = { hashtag: hashtagOf(query), kinds: kindsParam(query.kind) }
+          const range = countRangeOf(query)
+          return cache.respond(
+            request,
+            set,
+            cacheKey(BY_LANG, { ...filter, kinds: filter.kinds?.join(','), ...range }),
+            async () => {
+              if (range === null && filter.kinds === undefined)
+                return { body: { data: toLangCounts(await countByLang(db, filter)) } }
+              const rows = (await countByLangIn(db, filter, range ?? ALL_TIME)).filter((row) => Number(row.count) > 0)
+              rows.sort((a, b) => byBytes(a.hashtag, b.hashtag) || Number(b.count) - Number(a.count) || byBytes(a.lang, b.lang))
+              return { body: { data: toLangCounts(rows) } }
+            },
+          )
+        },
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: TIMELINE,
+          operationId: 'tweetTimeline',
+          tag: TAG,
+          summary: 'Tweets per minute, hour or day over a range',
+          description: `How many tweets were posted in each bucket of [since, until) (default: the last seven days up to the end of the current bucket), zero-filled, buckets aligned to the offset tz (days start at its midnight). At most ${MAX_BUCKETS.toLocaleString('en')} buckets. A tweet under two hashtags counts once without hash.`,
+          query: TimelineQuery,
+          success: Timeline,
+          answering: 'cached',
+        },
+        ({ query, request, set }) => {
+          const { since, until } = rangeOf(query)
+          const interval: Interval = query.interval ?? 'hour'
+          const size = INTERVALS[interval]
+          const offset = offsetMinutes(query.tz ?? '+00:00')!
+          const range = timelineRange(since, until, size, offset * 60_000, Date.now())
+          const { first, count } = bucketsOf(range, size, offset * 60_000)
+          if (count > MAX_BUCKETS) {
+            throw invalidParameters([
+              {
+                parameter: 'interval',
+                detail: `the range holds ${count} buckets of a ${interval}; at most ${MAX_BUCKETS} are answered: narrow since and until, or take a longer interval`,
+              },
+            ])
+          }
+          const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang), kinds: kindsParam(query.kind) }
+          const key = cacheKey(TIMELINE, { ...filter, kinds: filter.kinds?.join(','), interval, offset, ...range })
+          return cache.respond(request, set, key, async () => ({
+            body: {
+              data: toBuckets(await countOverTime(db, filter, range, interval === 'minute'), first, size, count),
+              interval,
+              tz: formatOffset(offset),
+            },
           }))
+        },
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: TOP,
+          operationId: 'topTweets',
+          tag: TAG,
+          summary: 'The tweets with the most likes, retweets, replies, quotes or engagement',
+          description:
+            'The stored tweets ranked by one public metric, or by engagement (likes + retweets + replies + quotes), highest first; ties by id, newest first. Tweets without metrics are not ranked.',
+          query: TopQuery,
+          success: TopTweets,
+          answering: 'cached',
+        },
+        ({ query, request, set }) => {
+          const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang), ...rowFilterOf(query) }
+          const by = query.by ?? 'engagement'
+          const limit = query.limit ?? TOP_LIMIT_DEFAULT
+          const key = cacheKey(TOP, { ...filter, kinds: filter.kinds?.join(','), by, limit })
+          return cache.respond(request, set, key, async () => {
+            const ids = (await findTopIds(db, filter, by, limit)).map((row) => row.id)
+            return { body: { data: inOrder(ids, await findTweetsByIds(db, ids)) } }
+          })
+        },
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: ONE,
+          operationId: 'getTweet',
+          tag: TAG,
+          summary: 'One tweet by id',
+          description: 'The stored tweet with this id, with its hashtags, kind and metrics.',
+          query: NoQuery,
+          params: TweetIdParams,
+          missing: 'No stored tweet has this id.',
+          success: Tweet,
+          answering: 'cached',
+        },
+        ({ params, request, set }) => {
+          const id = params.id!
+          return cache.respond(request, set, cacheKey(ONE, { id }), async () => {
+            const [tweet] = toTweets(await findTweetsByIds(db, [id]))
+            if (tweet === undefined) throw new HttpProblem('not-found', `no stored tweet has id ${id}`)
+            return { body: tweet }
+          })
         },
       ),
     )

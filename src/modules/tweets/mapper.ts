@@ -1,6 +1,7 @@
 import type { Static } from 'elysia'
 import { toIsoUtc } from '../../domain/time'
-import type { ByHour, ByLang, Tweet } from './model'
+import type { TimedCount } from '../counts/range-counts'
+import type { ByHour, ByLang, Timeline, Tweet } from './model'
 import type { LangRow, QuarterRow, TweetRow } from './repository'
 
 /** Newest first: ids are 64-bit, compared as decimal strings (a longer one is larger). */
@@ -55,6 +56,37 @@ export function toHours(rows: QuarterRow[], offsetMinutes: number): Static<typeo
     counts[Math.floor(local / 4)]! += Number(row.count)
   }
   return counts.map((count, hour) => ({ hour, count }))
+}
+
+const DAY_MS = 86_400_000
+
+/** Counts at instants into the 24 hours of the day in a UTC offset, zero-filled. */
+export function hoursOf(counts: TimedCount[], offsetMinutes: number): Static<typeof ByHour>['data'] {
+  const hours = new Array<number>(24).fill(0)
+  for (const { start, count } of counts) {
+    const local = (((start + offsetMinutes * 60_000) % DAY_MS) + DAY_MS) % DAY_MS
+    hours[Math.floor(local / 3_600_000)]! += count
+  }
+  return hours.map((count, hour) => ({ hour, count }))
+}
+
+/** Counts at instants into `count` buckets of `size` from `first`, zero-filled. */
+export function toBuckets(counts: TimedCount[], first: number, size: number, count: number): Static<typeof Timeline>['data'] {
+  const buckets = new Array<number>(count).fill(0)
+  for (const item of counts) {
+    const index = Math.floor((item.start - first) / size)
+    if (index >= 0 && index < count) buckets[index]! += item.count
+  }
+  return buckets.map((n, i) => ({ start: new Date(first + i * size).toISOString(), count: n }))
+}
+
+/** The tweets of `ids`, in that order (a ranking), from their rows in any order. */
+export function inOrder(ids: readonly string[], rows: TweetRow[]): Tweet[] {
+  const tweets = new Map(toTweets(rows).map((tweet) => [tweet.id, tweet]))
+  return ids.flatMap((id) => {
+    const tweet = tweets.get(id)
+    return tweet === undefined ? [] : [tweet]
+  })
 }
 
 export const toLangCounts = (rows: LangRow[]): Static<typeof ByLang>['data'] =>

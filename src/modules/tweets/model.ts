@@ -1,7 +1,22 @@
-import { FormatRegistry, Type } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import { type Static, t } from 'elysia'
+import { RANKINGS } from '../../domain/engagement'
+import { MAX_BUCKETS } from '../../domain/time-range'
 import { TWEET_KINDS } from '../../domain/tweet-kind'
-import { Aggregate, AuthorIdParam, CursorParam, hashtagParam, IdString, LangParam, LimitParam, Page } from '../../http/schemas'
+import {
+  Aggregate,
+  AuthorIdParam,
+  CursorParam,
+  hashtagParam,
+  IdParam,
+  IdString,
+  KindsParam,
+  LangParam,
+  LimitParam,
+  Page,
+  rangeParams,
+  TzParam,
+} from '../../http/schemas'
 
 export const Author = t.Object(
   {
@@ -71,44 +86,28 @@ export type Tweet = Static<typeof Tweet>
 
 const pageParams = { limit: t.Optional(LimitParam), cursor: t.Optional(CursorParam) }
 
-export const AllTweetsQuery = t.Object(pageParams)
+/** The filters of every list and count of tweets but the author's: range and kinds. */
+const rangeAndKinds = { ...rangeParams, kind: t.Optional(KindsParam) }
+
+export const AllTweetsQuery = t.Object({ ...rangeAndKinds, ...pageParams })
 
 export const TweetsQuery = t.Object({
   lang: t.Optional(LangParam),
   hash: t.Optional(hashtagParam('hash')),
   hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
   author_id: t.Optional(AuthorIdParam),
+  ...rangeAndKinds,
   ...pageParams,
 })
 
 export const TweetPage = Page(Tweet, 'TweetPage', 'Tweets, newest first')
 
-/** Offsets from -12:00 to +14:00 in quarter hours: every offset in use on Earth. */
-const UTC_OFFSET = /^([ +-])(0[0-9]|1[0-4]):(00|15|30|45)$/
-
-/** "-03:00" → -180; a leading space stands for '+', which an unencoded query string turns into one. */
-export function offsetMinutes(tz: string): number | null {
-  const match = UTC_OFFSET.exec(tz)
-  if (!match) return null
-  const minutes = (Number(match[2]) * 60 + Number(match[3])) * (match[1] === '-' ? -1 : 1)
-  return minutes >= -720 && minutes <= 840 ? minutes : null
-}
-FormatRegistry.Set('utc-offset', (value) => value === 'Z' || offsetMinutes(value) !== null)
-
 export const ByHourQuery = t.Object({
   hash: t.Optional(hashtagParam('hash', 'Count only tweets under this hashtag.')),
   hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
   lang: t.Optional(LangParam),
-  tz: t.Optional(
-    t.String({
-      format: 'utc-offset',
-      default: '+00:00',
-      description:
-        'UTC offset the hours are counted in, from -12:00 to +14:00 in quarter hours (default +00:00). Encode + as %2B.',
-      examples: ['-03:00'],
-      error: 'tz must be a UTC offset from -12:00 to +14:00 in quarter hours, such as -03:00 or %2B05:30',
-    }),
-  ),
+  tz: t.Optional(TzParam('UTC offset the hours are counted in')),
+  ...rangeAndKinds,
 })
 
 export const HourCount = t.Object(
@@ -131,6 +130,7 @@ export const ByHour = Aggregate(HourCount, 'TweetsByHour', 'Tweets per hour of t
 export const ByLangQuery = t.Object({
   hash: t.Optional(hashtagParam('hash', 'Only this hashtag.')),
   hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+  ...rangeAndKinds,
 })
 
 export const LangCount = t.Object(
@@ -149,3 +149,96 @@ export const LangCount = t.Object(
   },
 )
 export const ByLang = Aggregate(LangCount, 'TweetsByLang', 'Tweets per (hashtag, language), by hashtag, then most tweets first')
+
+export const TimelineQuery = t.Object({
+  hash: t.Optional(hashtagParam('hash', 'Count only tweets under this hashtag.')),
+  hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+  lang: t.Optional(LangParam),
+  ...rangeAndKinds,
+  interval: t.Optional(
+    t.UnionEnum(['minute', 'hour', 'day'], {
+      default: 'hour',
+      description: `Length of a bucket: minute, hour or day (default hour). At most ${MAX_BUCKETS.toLocaleString('en')} buckets.`,
+      examples: ['hour'],
+      error: 'interval must be minute, hour or day',
+    }),
+  ),
+  tz: t.Optional(TzParam('UTC offset the buckets are aligned to (days start at its midnight)')),
+})
+
+export const Bucket = t.Object(
+  {
+    start: t.String({
+      format: 'date-time',
+      description: 'Start of the bucket, ISO 8601 UTC; the first and last are cut by the range.',
+    }),
+    count: Type.Integer({ minimum: 0, description: 'Tweets posted in the bucket.' }),
+  },
+  {
+    title: 'Bucket',
+    description: 'Tweets posted in one bucket of a timeline.',
+    examples: [
+      { start: '2026-11-30T10:00:00.000Z', count: 31 },
+      { start: '2026-11-30T11:00:00.000Z', count: 0 },
+    ],
+  },
+)
+
+export const Timeline = t.Object(
+  {
+    data: t.Array(Bucket, { description: 'Every bucket of the range, oldest first, zero-filled.' }),
+    interval: t.UnionEnum(['minute', 'hour', 'day'], { description: 'Length of a bucket.' }),
+    tz: t.String({ description: 'The UTC offset the buckets are aligned to.', examples: ['+00:00'] }),
+  },
+  {
+    title: 'Timeline',
+    description: 'Tweets per minute, hour or day over a range: every bucket, zero-filled',
+    examples: [
+      {
+        data: [
+          { start: '2026-11-30T10:00:00.000Z', count: 31 },
+          { start: '2026-11-30T11:00:00.000Z', count: 0 },
+        ],
+        interval: 'hour',
+        tz: '+00:00',
+      },
+    ],
+  },
+)
+
+export const TOP_LIMIT_DEFAULT = 10
+export const TOP_LIMIT_MAX = 100
+
+export const TopQuery = t.Object({
+  hash: t.Optional(hashtagParam('hash')),
+  hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
+  lang: t.Optional(LangParam),
+  ...rangeAndKinds,
+  by: t.Optional(
+    t.UnionEnum([...RANKINGS], {
+      default: 'engagement',
+      description: 'What to rank by: likes, retweets, replies, quotes, or engagement (their sum; the default).',
+      examples: ['likes'],
+      error: `by must be one of ${RANKINGS.join(', ')}`,
+    }),
+  ),
+  limit: t.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: TOP_LIMIT_MAX,
+      default: TOP_LIMIT_DEFAULT,
+      description: `How many tweets, 1 to ${TOP_LIMIT_MAX} (default ${TOP_LIMIT_DEFAULT}).`,
+      examples: [10],
+      error: `limit must be an integer from 1 to ${TOP_LIMIT_MAX}`,
+    }),
+  ),
+})
+
+export const TopTweets = Aggregate(
+  Tweet,
+  'TopTweets',
+  'The tweets with the highest counts, highest first; ties by id, newest first',
+)
+
+export const TweetIdParams = t.Object({ id: IdParam('id', 'Id of the tweet.') })
+export const NoQuery = t.Object({})

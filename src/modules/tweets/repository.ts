@@ -1,9 +1,15 @@
 import type { Param, Row, Sql } from '../../db/sql'
+import type { Ranking } from '../../domain/engagement'
 
 export interface TweetFilter {
   hashtag?: string
   lang?: string
   authorId?: string
+  /** created_at in [since, until), DATETIME literals. */
+  since?: string
+  until?: string
+  /** Absent: every kind. */
+  kinds?: readonly string[]
 }
 
 export interface TweetRow extends Row {
@@ -58,6 +64,18 @@ function where(filter: TweetFilter, beforeId: string | null): { clause: string; 
     conditions.push('author_id = CAST(? AS UNSIGNED)')
     params.push(filter.authorId)
   }
+  if (filter.since !== undefined) {
+    conditions.push('created_at >= ?')
+    params.push(filter.since)
+  }
+  if (filter.until !== undefined) {
+    conditions.push('created_at < ?')
+    params.push(filter.until)
+  }
+  if (filter.kinds !== undefined) {
+    conditions.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`)
+    params.push(...filter.kinds)
+  }
   if (beforeId !== null) {
     conditions.push('id < CAST(? AS UNSIGNED)')
     params.push(beforeId)
@@ -79,6 +97,60 @@ export async function findTweets(sql: Sql, filter: TweetFilter, beforeId: string
        JOIN tweets t ON t.id = page.id
        JOIN users u ON u.id = t.author_id
        LEFT JOIN tweet_metrics m ON m.id = t.id`,
+    [...params, limit],
+  )
+}
+
+/** Every row of the given tweets (one per hashtag) with their authors and metrics, in no order. */
+export function findTweetsByIds(sql: Sql, ids: readonly string[]): Promise<TweetRow[]> {
+  if (ids.length === 0) return Promise.resolve([])
+  return sql.rows<TweetRow>(
+    `SELECT ${TWEET_COLUMNS}
+       FROM tweets t
+       JOIN users u ON u.id = t.author_id
+       LEFT JOIN tweet_metrics m ON m.id = t.id
+      WHERE t.id IN (${ids.map(() => 'CAST(? AS UNSIGNED)').join(', ')})`,
+    [...ids],
+  )
+}
+
+/**
+ * Ids of the tweets with the highest `by`, ties by id, newest first. tweet_metrics is read in the
+ * order of the ranking's index, from the top, checking each tweet against the filter until `limit`
+ * match: the range is never scanned, and a common filter stops after a few rows. Under a hashtag,
+ * each candidate is looked up by the primary key of tweets (STRAIGHT_JOIN keeps that order). Tweets
+ * without metrics are not ranked.
+ */
+export function findTopIds(
+  sql: Sql,
+  filter: Omit<TweetFilter, 'authorId'>,
+  by: Ranking,
+  limit: number,
+): Promise<(Row & { id: string })[]> {
+  const conditions: string[] = []
+  const params: Param[] = []
+  if (filter.hashtag !== undefined) params.push(filter.hashtag)
+  if (filter.lang !== undefined) {
+    conditions.push('m.lang = ?')
+    params.push(filter.lang)
+  }
+  if (filter.kinds !== undefined) {
+    conditions.push(`m.kind IN (${filter.kinds.map(() => '?').join(', ')})`)
+    params.push(...filter.kinds)
+  }
+  if (filter.since !== undefined) {
+    conditions.push('m.created_at >= ?')
+    params.push(filter.since)
+  }
+  if (filter.until !== undefined) {
+    conditions.push('m.created_at < ?')
+    params.push(filter.until)
+  }
+  const join = filter.hashtag === undefined ? '' : 'STRAIGHT_JOIN tweets t ON t.id = m.id AND t.hashtag = ?'
+  return sql.rows(
+    `SELECT m.id FROM tweet_metrics m FORCE INDEX (metrics_by_${by}) ${join}
+      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+      ORDER BY m.${by} DESC, m.id DESC LIMIT ?`,
     [...params, limit],
   )
 }

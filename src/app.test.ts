@@ -34,8 +34,11 @@ describe('OpenAPI document', () => {
       'cursor',
       'hash',
       'hashtag',
+      'kind',
       'lang',
       'limit',
+      'since',
+      'until',
     ])
     const limit = tweets.parameters.find((p: { name: string }) => p.name === 'limit')
     expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })

@@ -23,6 +23,9 @@ const ROUTES = [
 
 const world = useTestApp()
 
+/** Routes whose path continues with an id (/tweets/{id}). */
+const ID_PARENTS = new Set(['/api/v1/resources/tweets'])
+
 /** Routes that read their query strictly: any parameter they do not declare is a 400 naming it. */
 const STRICT = (route: string) => !route.startsWith('/swagger') && route !== '/metrics'
 
@@ -38,7 +41,8 @@ function targets(): { target: string; expected?: number }[] {
         { target: `${route}?${name}=devops`, expected: unknownParameter },
         { target: `${route}?${name}`, expected: unknownParameter },
       )
-      out.push({ target: `${route}/${name}`, expected: 404 })
+      // Under /tweets and /users a segment is an id: a name is a malformed one.
+      out.push({ target: `${route}/${name}`, expected: ID_PARENTS.has(route) ? 400 : 404 })
       for (const parameter of ['hash', 'hashtag', 'lang', 'author_id', 'limit', 'cursor', 'tz']) {
         out.push({ target: `${route}?${parameter}=${name}` })
       }

@@ -167,8 +167,10 @@ export function apiDocument(routes: DeclaredRoute[], options: DocumentOptions) {
     if (detail?.operationId === undefined || detail.hide === true) continue
     // A request header of the path rather than of the operation: the validator a 304 answers to.
     const revalidated = detail.responses !== undefined && Object.hasOwn(detail.responses, '304')
-    paths[route.path] = {
-      ...paths[route.path],
+    // OpenAPI writes a path parameter {id}, the router :id.
+    const path = route.path.replace(/:(\w+)/g, '{$1}')
+    paths[path] = {
+      ...paths[path],
       ...(revalidated ? { parameters: [IF_NONE_MATCH] } : {}),
       [route.method.toLowerCase()]: detail,
     }

@@ -135,7 +135,7 @@ describe('hostile values', () => {
 
 describe('unknown routes and methods', () => {
   test('when a path does not exist, then 404 problem+json', async () => {
-    const body = await expectProblem('/api/v1/resources/tweets/nope', 404)
+    const body = await expectProblem('/api/v1/resources/tweets/all/nope', 404)
     expect(body.title).toBe('Not Found')
     await expectProblem('/api/v2/resources/tweets/all', 404)
     await expectProblem(`/${'a/'.repeat(200)}`, 404)

@@ -5,7 +5,8 @@ import { type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, inse
 /**
  * A small data set with the awkward cases of the real thing: ids beyond 2^53 (up to 2^64-1), emoji
  * and other 4-byte characters, a tweet under two tracked hashtags, a tracked hashtag without tweets,
- * tied follower counts, several languages and hours of the day.
+ * tied follower counts, several languages and hours of the day, every kind (and unknown), metrics with
+ * ties and without (never measured, impressions missing), untracked hashtags beside tracked ones.
  */
 
 export const HASHTAGS = ['devops', 'sre', 'observability', 'logmonitoring']
@@ -23,6 +24,9 @@ export const USERS: FixtureUser[] = [
 const named: FixtureTweet[] = [
   {
     id: '1000000000000000001',
+    kind: 'original',
+    tags: ['kubernetes'],
+    metrics: { likes: 120, retweets: 30, replies: 4, quotes: 2, impressions: 9000, updated_at: '2026-11-20T06:00:00.000Z' },
     hashtags: ['devops'],
     author_id: '100',
     lang: 'en',
@@ -31,6 +35,9 @@ const named: FixtureTweet[] = [
   },
   {
     id: '1000000000000000002',
+    kind: 'reply',
+    tags: ['kubernetes', 'slo'],
+    metrics: { likes: 7, retweets: 0, replies: 1, quotes: 0, impressions: null, updated_at: '2026-11-20T03:00:00.000Z' },
     hashtags: ['devops', 'sre'],
     author_id: '200',
     lang: 'en',
@@ -39,6 +46,8 @@ const named: FixtureTweet[] = [
   },
   {
     id: '1000000000000000003',
+    kind: 'quote',
+    metrics: { likes: 7, retweets: 2, replies: 0, quotes: 5, impressions: 310, updated_at: '2026-11-20T04:00:00.000Z' },
     hashtags: ['sre'],
     author_id: '300',
     lang: 'pt',
@@ -47,6 +56,9 @@ const named: FixtureTweet[] = [
   },
   {
     id: '1999999999999999999',
+    kind: 'retweet',
+    tags: ['可観測性'],
+    metrics: { likes: 0, retweets: 900, replies: 0, quotes: 0, impressions: 0, updated_at: '2026-11-22T01:00:00.000Z' },
     hashtags: ['observability'],
     author_id: '1999999999999999999',
     lang: 'ja',
@@ -55,6 +67,8 @@ const named: FixtureTweet[] = [
   },
   {
     id: '1000000000000000005',
+    kind: 'original',
+    tags: ['kubernetes', 'cloud'],
     hashtags: ['devops'],
     author_id: '400',
     lang: 'es',
@@ -63,6 +77,9 @@ const named: FixtureTweet[] = [
   },
   {
     id: '1000000000000000006',
+    kind: 'retweet',
+    tags: ['cloud'],
+    metrics: { likes: 0, retweets: 41, replies: 0, quotes: 0, impressions: null, updated_at: '2026-11-22T13:00:00.000Z' },
     hashtags: ['devops'],
     author_id: '400',
     lang: 'en',
@@ -87,6 +104,20 @@ const filler: FixtureTweet[] = Array.from({ length: 30 }, (_, i) => ({
   lang: i % 2 === 0 ? 'en' : 'de',
   text: `Filler ${i} #devops`,
   created_at: new Date(Date.UTC(2026, 10, 24, i % 18, (i * 17) % 60)).toISOString(),
+  kind: (['original', 'retweet', 'original', 'reply', 'quote'] as const)[i % 5],
+  ...(i % 4 === 3 ? {} : { tags: i % 2 === 0 ? ['kubernetes'] : ['cloud', 'kubernetes'] }),
+  ...(i % 6 === 5
+    ? {}
+    : {
+        metrics: {
+          likes: (i * 37) % 50,
+          retweets: (i * 11) % 9,
+          replies: i % 4,
+          quotes: i % 3,
+          impressions: i % 5 === 0 ? null : i * 100,
+          updated_at: '2026-11-25T00:00:00.000Z',
+        },
+      }),
 }))
 
 export const TWEETS: FixtureTweet[] = [...named, ...filler]

@@ -18,6 +18,22 @@ export interface FixtureTweet {
   text: string
   /** ISO 8601 UTC */
   created_at: string
+  /** Default unknown, as for rows stored before kinds were collected. */
+  kind?: 'original' | 'reply' | 'quote' | 'retweet' | 'unknown'
+  /** Absent: no metrics row (a tweet never measured). */
+  metrics?: FixtureMetrics
+  /** Every hashtag the tweet carries; default its tracked ones. */
+  tags?: string[]
+}
+
+export interface FixtureMetrics {
+  likes: number
+  retweets: number
+  replies: number
+  quotes: number
+  impressions: number | null
+  /** ISO 8601 UTC */
+  updated_at: string
 }
 
 /**
@@ -44,10 +60,46 @@ export async function insertUsers(admin: mysql.Connection, users: FixtureUser[])
 }
 
 export async function insertTweets(admin: mysql.Connection, tweets: FixtureTweet[]): Promise<void> {
+  const kind = (tweet: FixtureTweet) => tweet.kind ?? 'unknown'
   const rows = tweets.flatMap((tweet) =>
-    tweet.hashtags.map((tag) => [tweet.id, tag, tweet.author_id, tweet.lang, tweet.text, toMysqlUtc(tweet.created_at)]),
+    tweet.hashtags.map((tag) => [
+      tweet.id,
+      tag,
+      tweet.author_id,
+      tweet.lang,
+      tweet.text,
+      toMysqlUtc(tweet.created_at),
+      kind(tweet),
+    ]),
   )
   if (rows.length === 0) return
-  await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [rows])
+  await admin.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at, kind) VALUES ?', [rows])
+  const tags = tweets.flatMap((tweet) => [...new Set([...tweet.hashtags, ...(tweet.tags ?? [])])].map((tag) => [tweet.id, tag]))
+  await admin.query('INSERT IGNORE INTO tweet_hashtags (id, tag) VALUES ?', [tags])
+  const measured = tweets.flatMap(({ id, created_at, lang, metrics: m, ...rest }) =>
+    m === undefined
+      ? []
+      : [
+          [
+            id,
+            toMysqlUtc(created_at),
+            lang,
+            kind({ id, created_at, lang, ...rest }),
+            m.likes,
+            m.retweets,
+            m.replies,
+            m.quotes,
+            m.impressions,
+            m.likes + m.retweets + m.replies + m.quotes,
+            toMysqlUtc(m.updated_at),
+          ],
+        ],
+  )
+  if (measured.length > 0) {
+    await admin.query(
+      'INSERT INTO tweet_metrics (id, created_at, lang, kind, likes, retweets, replies, quotes, impressions, engagement, updated_at) VALUES ?',
+      [measured],
+    )
+  }
   await bumpVersionAndWait(admin)
 }

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
-import { Aggregate } from '../../http/schemas'
+import { Aggregate, hashtagParam, KindsParam, rangeParams } from '../../http/schemas'
 
 export const HashtagSummary = t.Object(
   {
     hashtag: t.String({ description: "Tracked hashtag, lowercase, without '#'." }),
-    tweet_count: Type.Integer({ minimum: 0, description: 'Stored tweets carrying it.' }),
+    tweet_count: Type.Integer({ minimum: 0, description: 'Stored tweets carrying it (within the range and kinds asked for).' }),
     last_collected_at: t.Union([t.String({ format: 'date-time' }), t.Null()], {
       description: 'When its last collection ended (ISO 8601 UTC); null before the first.',
     }),
@@ -21,5 +21,44 @@ export const HashtagSummary = t.Object(
   },
 )
 
-export const AllHashtagsQuery = t.Object({})
+export const AllHashtagsQuery = t.Object({ ...rangeParams, kind: t.Optional(KindsParam) })
 export const AllHashtags = Aggregate(HashtagSummary, 'HashtagList', 'Every tracked hashtag, by name, also those without tweets')
+
+export const RELATED_LIMIT_DEFAULT = 10
+export const RELATED_LIMIT_MAX = 100
+
+export const RelatedParams = t.Object({ tag: hashtagParam('tag', 'A tracked hashtag.') })
+
+export const RelatedQuery = t.Object({
+  ...rangeParams,
+  limit: t.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: RELATED_LIMIT_MAX,
+      default: RELATED_LIMIT_DEFAULT,
+      description: `How many hashtags, 1 to ${RELATED_LIMIT_MAX} (default ${RELATED_LIMIT_DEFAULT}).`,
+      examples: [10],
+      error: `limit must be an integer from 1 to ${RELATED_LIMIT_MAX}`,
+    }),
+  ),
+})
+
+export const RelatedCount = t.Object(
+  {
+    hashtag: t.String({ description: "Another hashtag, tracked or not, lowercase, without '#'." }),
+    count: Type.Integer({ minimum: 1, description: 'Tweets under the tag that also carry it.' }),
+  },
+  {
+    title: 'RelatedHashtag',
+    description: 'A hashtag that travels with the one asked about.',
+    examples: [
+      { hashtag: 'kubernetes', count: 31 },
+      { hashtag: 'sre', count: 12 },
+    ],
+  },
+)
+export const Related = Aggregate(
+  RelatedCount,
+  'RelatedHashtags',
+  'The other hashtags of its tweets, most frequent first; ties by name',
+)

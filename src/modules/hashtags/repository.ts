@@ -20,3 +20,32 @@ export function findHashtags(sql: Sql): Promise<HashtagRow[]> {
 /** Stored tweets per tracked hashtag, for the metrics. */
 export const storedTweetsPerHashtag = async (sql: Sql) =>
   (await findHashtags(sql)).map((row) => ({ hashtag: row.tag, count: Number(row.tweet_count) }))
+
+export function isTracked(sql: Sql, tag: string): Promise<Row[]> {
+  return sql.rows('SELECT 1 FROM hashtags WHERE tag = ?', [tag])
+}
+
+export interface RelatedRow extends Row {
+  related: string
+  count: string
+}
+
+/** The other hashtags of the tweets under `tag`, per whole hour [from, to), from related_counts. */
+export function countRelatedHours(sql: Sql, tag: string, span: { from: number; to: number }): Promise<RelatedRow[]> {
+  return sql.rows<RelatedRow>(
+    'SELECT related, SUM(tweets) AS count FROM related_counts WHERE hashtag = ? AND hour >= ? AND hour < ? GROUP BY related',
+    [tag, span.from, span.to],
+  )
+}
+
+/** The same from the rows, for the edges of a range (DATETIME literals). */
+export function countRelatedRows(sql: Sql, tag: string, span: { since: string; until: string }): Promise<RelatedRow[]> {
+  return sql.rows<RelatedRow>(
+    `SELECT g.tag AS related, COUNT(*) AS count
+       FROM tweets t FORCE INDEX (tweets_by_hashtag_time)
+       JOIN tweet_hashtags g ON g.id = t.id AND g.tag <> t.hashtag
+      WHERE t.hashtag = ? AND t.created_at >= ? AND t.created_at < ?
+      GROUP BY g.tag`,
+    [tag, span.since, span.until],
+  )
+}

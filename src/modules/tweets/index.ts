@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
+import { byCodePoints } from '../../domain/order'
 import { toMysqlUtc } from '../../domain/time'
 import {
   ALL_TIME,
@@ -62,8 +63,6 @@ function countRangeOf(query: { since?: string; until?: string }): TimeRange | nu
   const { since, until } = rangeOf(query)
   return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
 }
-
-const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
 
 export const tweetsModule = (db: Database, cache: ResponseCache) => {
   const page = (
@@ -185,7 +184,9 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
               if (range === null && filter.kinds === undefined)
                 return { body: { data: toLangCounts(await countByLang(db, filter)) } }
               const rows = (await countByLangIn(db, filter, range ?? ALL_TIME)).filter((row) => Number(row.count) > 0)
-              rows.sort((a, b) => byBytes(a.hashtag, b.hashtag) || Number(b.count) - Number(a.count) || byBytes(a.lang, b.lang))
+              rows.sort(
+                (a, b) => byCodePoints(a.hashtag, b.hashtag) || Number(b.count) - Number(a.count) || byCodePoints(a.lang, b.lang),
+              )
               return { body: { data: toLangCounts(rows) } }
             },
           )

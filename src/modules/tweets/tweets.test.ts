@@ -12,6 +12,8 @@ interface TweetBody {
   created_at: string
   author: { id: string; username: string; followers_count: number }
   hashtags: string[]
+  kind: string
+  metrics: unknown
 }
 
 async function get(path: string) {
@@ -44,6 +46,8 @@ function expected(id: string): TweetBody {
     created_at: tweet.created_at,
     author: { id: author.id, username: author.username, followers_count: author.followers_count },
     hashtags: [...tweet.hashtags].sort(),
+    kind: tweet.kind ?? 'unknown',
+    metrics: tweet.metrics ?? null,
   }
 }
 

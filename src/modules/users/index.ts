@@ -1,16 +1,18 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
 import { readPage } from '../../http/pagination'
+import { HttpProblem } from '../../http/problem'
 import { cacheKey, type ResponseCache } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
-import { toUser } from './mapper'
-import { AllUsersQuery, TopUsers, TopUsersQuery, UserPage } from './model'
-import { findTopUsers, findUsers } from './repository'
+import { toUser, toUserWithTweets } from './mapper'
+import { AllUsersQuery, TopUsers, TopUsersQuery, UserIdParams, UserPage, UserQuery, UserWithTweets } from './model'
+import { findTopUsers, findUser, findUsers } from './repository'
 
 const TAG = 'users'
 
 const ALL = '/api/v1/resources/users/all'
 const TOP5 = '/api/v1/resources/users/top5'
+const ONE = '/api/v1/resources/users/:id'
 
 export const usersModule = (db: Database, cache: ResponseCache) =>
   new Elysia({ name: 'users' })
@@ -49,5 +51,29 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
         },
         ({ request, set }) =>
           cache.respond(request, set, TOP5, async () => ({ body: { data: (await findTopUsers(db, 5)).map(toUser) } })),
+      ),
+    )
+    .use(
+      apiRoute(
+        {
+          path: ONE,
+          operationId: 'getUser',
+          tag: TAG,
+          summary: 'One user by id',
+          description: 'The stored author with this id, as last collected, with the number of its stored tweets.',
+          query: UserQuery,
+          params: UserIdParams,
+          missing: 'No stored user has this id.',
+          success: UserWithTweets,
+          answering: 'cached',
+        },
+        ({ params, request, set }) => {
+          const id = params.id!
+          return cache.respond(request, set, cacheKey(ONE, { id }), async () => {
+            const [row] = await findUser(db, id)
+            if (row === undefined) throw new HttpProblem('not-found', `no stored user has id ${id}`)
+            return { body: toUserWithTweets(row) }
+          })
+        },
       ),
     )

@@ -1,4 +1,5 @@
-import type { User } from './model'
+import type { Static } from 'elysia'
+import type { User, UserWithTweets } from './model'
 import type { UserRow } from './repository'
 
 export const toUser = (row: UserRow): User => ({
@@ -6,4 +7,9 @@ export const toUser = (row: UserRow): User => ({
   username: row.username,
   name: row.name,
   followers_count: Number(row.followers_count),
+})
+
+export const toUserWithTweets = (row: UserRow & { tweet_count: string }): Static<typeof UserWithTweets> => ({
+  ...toUser(row),
+  tweet_count: Number(row.tweet_count),
 })

@@ -20,3 +20,13 @@ export function findUsers(sql: Sql, afterId: string | null, limit: number): Prom
 export function findTopUsers(sql: Sql, count: number): Promise<UserRow[]> {
   return sql.rows<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY followers_count DESC, id LIMIT ?`, [count])
 }
+
+/** One user with its number of stored tweets, counted on the author's index (an author has few). */
+export function findUser(sql: Sql, id: string): Promise<(UserRow & { tweet_count: string })[]> {
+  return sql.rows(
+    `SELECT u.id, u.username, u.name, u.followers_count,
+            (SELECT COUNT(DISTINCT t.id) FROM tweets t FORCE INDEX (tweets_by_author) WHERE t.author_id = u.id) AS tweet_count
+       FROM users u WHERE u.id = CAST(? AS UNSIGNED)`,
+    [id],
+  )
+}

@@ -9,7 +9,7 @@ import { type CountsRow, compareCounts, countsDisagree } from '../../src/db/coun
 import { applySchema, migrationName, readSqlFiles, tablesOf } from '../../src/db/schema'
 import { connectionOptions } from '../../src/db/session'
 import { HASHTAGS, TWEETS, USERS } from '../support/core-data'
-import { insertHashtags, insertTweets, insertUsers } from '../support/fixtures'
+import { insertHashtags, insertUsers } from '../support/fixtures'
 
 /**
  * Schema changes on databases already deployed: a database built with the schema as first released
@@ -40,8 +40,29 @@ beforeEach(async () => {
   await admin.query(BEFORE)
   await insertHashtags(admin, HASHTAGS)
   await insertUsers(admin, USERS)
-  await insertTweets(admin, TWEETS)
+  await insertLegacyTweets(admin, LEGACY_TWEETS)
 })
+
+/** The core data set as a release without kinds stored it, and a retweet, recognisable by its text. */
+const LEGACY_TWEETS = [
+  ...TWEETS,
+  {
+    id: '1000000000000000009',
+    hashtags: ['devops', 'sre'],
+    author_id: '100',
+    lang: 'en',
+    text: 'RT @bob: SLOs for everyone #DevOps #SRE',
+    created_at: '2026-11-20T01:20:00.000Z',
+  },
+]
+
+/** Rows in the columns every release before kinds had. */
+async function insertLegacyTweets(connection: mysql.Connection, tweets: typeof LEGACY_TWEETS) {
+  const values = tweets.flatMap((t) =>
+    t.hashtags.map((tag) => [t.id, tag, t.author_id, t.lang, t.text, t.created_at.replace('T', ' ').replace('Z', '')]),
+  )
+  await connection.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [values])
+}
 
 afterEach(async () => {
   await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(config.database)}`)
@@ -76,6 +97,40 @@ describe('migrations', () => {
     await admin.query('UPDATE tweets SET text = ? WHERE id = ?', [long, before[0].id])
     const [[stored]] = (await admin.query('SELECT text FROM tweets WHERE id = ? LIMIT 1', [before[0].id])) as any
     expect(stored.text).toBe(long)
+  })
+
+  test('when a database of the release before kinds holds data, then kinds are backfilled where the text tells, hashtags from the rows, and the counts rebuilt', async () => {
+    await admin.query(`DROP DATABASE ${admin.escapeId(config.database)}`)
+    await applySchema(
+      config,
+      FILES.filter((file) => file.name < '004'),
+    )
+    await admin.query(`USE ${admin.escapeId(config.database)}`)
+    await insertHashtags(admin, HASHTAGS)
+    await insertUsers(admin, USERS)
+    await insertLegacyTweets(admin, LEGACY_TWEETS)
+    const before = await rows()
+    await applySchema(config)
+    expect(await recorded()).toEqual(everyFile)
+    expect(await rows()).toEqual(before)
+    const [kinds] = (await admin.query('SELECT DISTINCT id, kind FROM tweets ORDER BY id')) as any
+    const retweets = LEGACY_TWEETS.filter((t) => t.text.startsWith('RT @')).map((t) => t.id)
+    expect(retweets.length).toBe(1)
+    for (const { id, kind } of kinds) expect({ id, kind }).toEqual({ id, kind: retweets.includes(id) ? 'retweet' : 'unknown' })
+    const [tags] = (await admin.query('SELECT id, tag FROM tweet_hashtags ORDER BY id, tag')) as any
+    expect(tags).toEqual(
+      LEGACY_TWEETS.flatMap((t) => t.hashtags.map((tag) => ({ id: t.id, tag }))).sort((a, b) =>
+        BigInt(a.id) === BigInt(b.id) ? (a.tag < b.tag ? -1 : 1) : BigInt(a.id) < BigInt(b.id) ? -1 : 1,
+      ),
+    )
+    const [[metrics]] = (await admin.query('SELECT COUNT(*) AS n FROM tweet_metrics')) as any
+    expect(Number(metrics.n)).toBe(0)
+    const [counts] = (await admin.query(compareCounts(tablesOf(FILES)))) as [CountsRow[], unknown]
+    expect(countsDisagree(counts)).toBe(false)
+    const [[total]] = (await admin.query(
+      "SELECT SUM(tweets) AS n FROM tweet_counts WHERE hashtag = '' AND lang = '' AND kind = 'retweet'",
+    )) as any
+    expect(Number(total.n)).toBe(1)
   })
 
   test('when a file is already recorded, then it is not run again', async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { loadConfig } from '../config'
-import { parsePage, type TweetRecord, type UserRecord } from './page'
-import { createSampleSource, SAMPLE_FILE } from './sample-source'
+import { parseLookup } from './lookup'
+import { type MetricsRecord, parsePage, type TweetRecord, type UserRecord } from './page'
+import { createSampleSource, grown, SAMPLE_FILE, SAMPLE_GROWTH_MS } from './sample-source'
 
 /** Everything the sample holds, read through the same source interface and parser as the collector's. */
 async function readAll(now: number) {
@@ -79,5 +80,87 @@ describe('bundled sample data', () => {
     for (const tag of Object.getOwnPropertyNames(Object.prototype)) {
       expect((await source.search({ tag, sinceId: null, nextToken: null })).body).toEqual({ meta: { result_count: 0 } })
     }
+  })
+})
+
+describe('post lookups of the bundled sample', () => {
+  const now = Date.UTC(2027, 2, 15, 12, 0, 0)
+  const HOUR = 3_600_000
+
+  /** The ids of the sample's first page of #devops, as the collector stores them. */
+  async function someIds(count: number) {
+    const source = createSampleSource(SAMPLE_FILE, now)
+    const page = (await source.search({ tag: 'devops', sinceId: null, nextToken: null })).body as any
+    return page.data.slice(0, count).map((t: any) => t.id) as string[]
+  }
+
+  test('when the same posts are looked up later and later, then every count grows or stays, never shrinks, and saturates', async () => {
+    const ids = await someIds(20)
+    let at = now
+    const source = createSampleSource(SAMPLE_FILE, now, () => at)
+    const seen: Map<string, MetricsRecord>[] = []
+    for (const hours of [0, 1, 3, 6, 12, 24, 48, 24 * 30]) {
+      at = now + hours * HOUR
+      const parsed = parseLookup((await source.lookupTweets(ids)).body)
+      expect(parsed.skipped).toEqual([])
+      expect(parsed.metrics.size).toBe(20)
+      seen.push(parsed.metrics)
+    }
+    const total = (m: MetricsRecord) => m.likes + m.retweets + m.replies + m.quotes
+    for (const id of ids) {
+      for (let i = 1; i < seen.length; i++) {
+        const [before, after] = [seen[i - 1]!.get(id)!, seen[i]!.get(id)!]
+        for (const field of ['likes', 'retweets', 'replies', 'quotes'] as const)
+          expect({ id, field, shrank: after[field] < before[field] }).toEqual({ id, field, shrank: false })
+        expect(after.impressions === null).toBe(before.impressions === null)
+      }
+    }
+    const sum = (i: number) => ids.reduce((acc, id) => acc + total(seen[i]!.get(id)!), 0)
+    // Growth is visible within hours, and about done after the default refresh window.
+    expect(sum(3)).toBeGreaterThan(sum(0))
+    expect(sum(7) - sum(6)).toBeLessThan((sum(6) - sum(0)) / 10)
+  })
+
+  test('growth depends on the age alone: the same lookup at the same time answers the same', async () => {
+    const ids = await someIds(5)
+    const at = () => now + 5 * HOUR
+    const [a, b] = [createSampleSource(SAMPLE_FILE, now, at), createSampleSource(SAMPLE_FILE, now, at)]
+    expect((await a.lookupTweets(ids)).body).toEqual((await b.lookupTweets(ids)).body)
+  })
+
+  test("grown metrics start at the sample's own values and leave out an impression count the sample does not have", () => {
+    const tweet = {
+      id: '1234567890123456789',
+      public_metrics: { like_count: 10, retweet_count: 0, reply_count: 1, quote_count: 0 },
+    }
+    expect(grown(tweet, 0)).toEqual({ like_count: 10, retweet_count: 0, reply_count: 1, quote_count: 0 })
+    const later = grown(tweet, SAMPLE_GROWTH_MS)
+    expect(later.like_count).toBeGreaterThan(10)
+    expect(later).not.toHaveProperty('impression_count')
+    expect(
+      grown({ ...tweet, public_metrics: { ...tweet.public_metrics, impression_count: 100 } }, SAMPLE_GROWTH_MS).impression_count,
+    ).toBeGreaterThan(100)
+    // A post without public_metrics grows from zeros.
+    expect(grown({ id: tweet.id }, 0)).toEqual({ like_count: 0, retweet_count: 0, reply_count: 0, quote_count: 0 })
+    expect(grown({ id: tweet.id }, SAMPLE_GROWTH_MS).like_count).toBeGreaterThan(0)
+  })
+
+  test('when some ids are not in the sample, then they come back in errors[] as the API sends them, and the rest as data', async () => {
+    const [known] = await someIds(1)
+    const source = createSampleSource(SAMPLE_FILE, now, () => now)
+    const body = (await source.lookupTweets([known!, '42'])).body as any
+    expect(body.data.map((t: any) => t.id)).toEqual([known])
+    expect(body.includes.users.map((u: any) => u.id)).toEqual([body.data[0].author_id])
+    expect(body.errors).toEqual([
+      expect.objectContaining({ value: '42', resource_id: '42', resource_type: 'tweet', title: 'Not Found Error' }),
+    ])
+    expect(parseLookup(body).notFound).toEqual(['42'])
+    expect((await source.lookupTweets(['42'])).body).not.toHaveProperty('data')
+  })
+
+  test('when a lookup asks for more than 100 ids, then it is refused like the API does', async () => {
+    const source = createSampleSource(SAMPLE_FILE, now)
+    const ids = Array.from({ length: 101 }, (_, i) => String(i + 1))
+    await expect(source.lookupTweets(ids)).rejects.toMatchObject({ failure: { kind: 'bad_request' } })
   })
 })

@@ -1,7 +1,10 @@
 /**
- * Where pages of recent-search results come from: the X API, or the bundled sample. The collector
- * only sees this interface; both answer in the API's own JSON shape.
+ * Where pages of recent-search results, and post lookups, come from: the X API, or the bundled
+ * sample. The collector only sees this interface; both answer in the API's own JSON shape.
  */
+
+/** Most ids one post lookup (GET /2/tweets?ids=…) may carry; the API refuses more with a 400. */
+export const LOOKUP_MAX_IDS = 100
 
 export interface SearchRequest {
   /** Tracked hashtag, lowercase, without '#'. */
@@ -19,7 +22,7 @@ export interface RateLimit {
 }
 
 export interface SearchResponse {
-  /** The response body, unchecked: `parsePage` checks it. */
+  /** The response body, unchecked: `parsePage` (a search) or `parseLookup` (a lookup) checks it. */
   body: unknown
   rateLimit: RateLimit | null
 }
@@ -28,6 +31,12 @@ export interface SearchSource {
   readonly name: 'twitter' | 'sample'
   /** One request; `signal` aborts it (and whatever it waits for) at once. */
   search(request: SearchRequest, signal?: AbortSignal): Promise<SearchResponse>
+  /**
+   * One post lookup of at most LOOKUP_MAX_IDS tweet ids, with the same fields as a search: their
+   * current public metrics. Deleted and protected posts come back in the body's `errors`, not as a
+   * failure. `signal` aborts it at once.
+   */
+  lookupTweets(ids: string[], signal?: AbortSignal): Promise<SearchResponse>
 }
 
 /** Why a request to the source failed, in the terms the collector acts on. */

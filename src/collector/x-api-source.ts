@@ -6,6 +6,7 @@ import { ApiPartialResponseError, ApiResponseError, type ITwitterApiClientPlugin
 import type { CollectorConfig } from '../config'
 import { createLogValues } from '../observability/log-values'
 import {
+  LOOKUP_MAX_IDS,
   type RateLimit,
   type SearchRequest,
   type SearchResponse,
@@ -15,7 +16,8 @@ import {
 } from './source'
 
 /**
- * Recent search through the twitter-api-v2 client, app-only bearer token: transport only. The client
+ * Recent search and post lookup through the twitter-api-v2 client, app-only bearer token: transport
+ * only. Both go through one request wrapper (`send`), so they share every limit below. The client
  * always speaks HTTPS to api.x.com; TWITTER_API_BASE_URL and TWITTER_API_CA_FILE point it elsewhere
  * (a mirror, a proxy, a local test server) through its own extension points: an https.Agent and a
  * plugin.
@@ -49,7 +51,20 @@ interface Exchange {
   transportError?: { code?: string; message?: string }
   /** The whole body arrived: as many bytes as its Content-Length said, and the response ended. */
   complete: boolean
+  /** The rate-limit headers of an answer the client accepted, as it read them. */
+  rateLimit?: unknown
 }
+
+/** What a request is for, in the words of our messages. */
+interface Endpoint {
+  /** What the access level must include, e.g. 'recent search'. */
+  feature: string
+  /** What a good answer is, e.g. 'a search result'. */
+  answer: string
+}
+
+const SEARCH: Endpoint = { feature: 'recent search', answer: 'a search result' }
+const LOOKUP: Endpoint = { feature: 'post lookup', answer: 'a post lookup result' }
 
 interface Limits {
   timeoutMs: number
@@ -79,6 +94,10 @@ function transportPlugin(base: URL, current: () => Exchange, maxBytes: number): 
         url.pathname = prefix + url.pathname
         // The options are spread into https.request, which aborts the request and its body on this signal.
       ;(requestOptions as { signal?: AbortSignal }).signal = current().controller.signal
+    },
+    onAfterRequest({ response }) {
+      // The lookup method hands on the body only: the answer's rate limit is read here, for both.
+      current().rateLimit = response.rateLimit
     },
   }
 }
@@ -125,7 +144,7 @@ const rateLimitOf = (value: unknown): RateLimit | null => {
 }
 
 /** A response the client accepted as a success (any status below 400) but that is not one. */
-function unexpectedStatus(status: number | null): SourceError | null {
+function unexpectedStatus(status: number | null, endpoint: Endpoint): SourceError | null {
   if (status === null || (status >= 200 && status < 300)) return null
   if (status >= 300 && status < 400)
     return new SourceError(
@@ -133,7 +152,7 @@ function unexpectedStatus(status: number | null): SourceError | null {
       { kind: 'misconfigured' },
       status,
     )
-  return new SourceError(`the X API answered ${status}, not a search result`, { kind: 'transient' }, status)
+  return new SourceError(`the X API answered ${status}, not ${endpoint.answer}`, { kind: 'transient' }, status)
 }
 
 /** TLS failures of the handshake, by the codes Node and Bun give them. */
@@ -176,7 +195,7 @@ function transportFailure(exchange: Exchange, { timeoutMs, maxBytes, scrub }: Li
 }
 
 /** Classifies what the client threw. Problem `type` URLs vary between api.twitter.com and api.x.com: titles are matched. */
-function classify(error: unknown, exchange: Exchange, limits: Limits): SourceError {
+function classify(error: unknown, exchange: Exchange, limits: Limits, endpoint: Endpoint): SourceError {
   if (exchange.cut !== undefined) return transportFailure(exchange, limits)
   if (error instanceof ApiResponseError) {
     const status = error.code
@@ -198,14 +217,14 @@ function classify(error: unknown, exchange: Exchange, limits: Limits): SourceErr
       status === 401
         ? 'the X API rejected the bearer token (401 Unauthorized): check TWITTER_BEARER_TOKEN'
         : status === 403
-          ? `the X API refused access (403 ${title || 'Forbidden'}): the app must belong to a Project whose access level includes recent search`
+          ? `the X API refused access (403 ${title || 'Forbidden'}): the app must belong to a Project whose access level includes ${endpoint.feature}`
           : `the X API answered ${status}${title === '' ? '' : ` (${title})`}`
     return new SourceError(explanation, failure, status, rateLimit)
   }
   // A body cut short is not JSON either, but asking again may well get all of it.
   if (error instanceof ApiPartialResponseError && error.responseError instanceof SyntaxError && exchange.complete) {
     return (
-      unexpectedStatus(exchange.status) ??
+      unexpectedStatus(exchange.status, endpoint) ??
       new SourceError('the X API sent a body that is not JSON', { kind: 'malformed' }, exchange.status)
     )
   }
@@ -236,7 +255,8 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
   const limits: Limits = { timeoutMs, maxBytes: maxResponseBytes, scrub: createLogValues([bearerToken]).text }
   let queue: Promise<unknown> = Promise.resolve()
 
-  async function searchOnce({ tag, sinceId, nextToken }: SearchRequest, signal?: AbortSignal): Promise<SearchResponse> {
+  /** One request made by `call`, bounded by the deadline, the byte cap and `signal`; its body unchecked. */
+  async function sendOnce(endpoint: Endpoint, call: () => Promise<unknown>, signal?: AbortSignal): Promise<SearchResponse> {
     const current: Exchange = { controller: new AbortController(), status: null, bytes: 0, complete: false }
     exchange = current
     const cut = (why: 'deadline' | 'aborted') => {
@@ -255,26 +275,19 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
       })
     })
     try {
-      const searching = client.v2.search(`#${tag}${suffix}`, {
-        max_results: 100,
-        expansions: ['author_id'],
-        'tweet.fields': [...TWEET_FIELDS],
-        'user.fields': [...USER_FIELDS],
-        ...(sinceId === null ? {} : { since_id: sinceId }),
-        ...(nextToken === null ? {} : { next_token: nextToken }),
-      })
-      searching.catch(() => {})
-      const paginator = await Promise.race([searching, abandoned])
-      const unexpected = unexpectedStatus(current.status)
+      const calling = call()
+      calling.catch(() => {})
+      const body = await Promise.race([calling, abandoned])
+      const unexpected = unexpectedStatus(current.status, endpoint)
       if (unexpected !== null) throw unexpected
       // The client hands an empty body on as an empty value, not as a parse error.
       if (current.bytes === 0 && current.complete) {
         throw new SourceError('the X API sent an empty body, not JSON', { kind: 'malformed' }, current.status)
       }
-      return { body: paginator.data, rateLimit: rateLimitOf(paginator.rateLimit) }
+      return { body, rateLimit: rateLimitOf(current.rateLimit) }
     } catch (error) {
       if (error instanceof SourceError) throw error
-      throw classify(error, current, limits)
+      throw classify(error, current, limits, endpoint)
     } finally {
       clearTimeout(deadline)
       clearTimeout(abandon)
@@ -282,12 +295,41 @@ export function createXApiSource(config: CollectorConfig): SearchSource {
     }
   }
 
+  /** Requests go one at a time: the plugin's hooks work on the request in flight. */
+  function send(endpoint: Endpoint, call: () => Promise<unknown>, signal?: AbortSignal): Promise<SearchResponse> {
+    const result = queue.then(() => sendOnce(endpoint, call, signal))
+    queue = result.catch(() => {})
+    return result
+  }
+
   return {
     name: 'twitter',
-    search(request, signal) {
-      const result = queue.then(() => searchOnce(request, signal))
-      queue = result.catch(() => {})
-      return result
+    search({ tag, sinceId, nextToken }: SearchRequest, signal) {
+      const call = async () =>
+        (
+          await client.v2.search(`#${tag}${suffix}`, {
+            max_results: 100,
+            expansions: ['author_id'],
+            'tweet.fields': [...TWEET_FIELDS],
+            'user.fields': [...USER_FIELDS],
+            ...(sinceId === null ? {} : { since_id: sinceId }),
+            ...(nextToken === null ? {} : { next_token: nextToken }),
+          })
+        ).data
+      return send(SEARCH, call, signal)
+    },
+    lookupTweets(ids, signal) {
+      if (ids.length === 0 || ids.length > LOOKUP_MAX_IDS) {
+        const failure = { kind: 'bad_request', sinceId: false } as const
+        return Promise.reject(new SourceError(`a lookup takes 1 to ${LOOKUP_MAX_IDS} ids, not ${ids.length}`, failure, null))
+      }
+      const call = () =>
+        client.v2.tweets(ids, {
+          expansions: ['author_id'],
+          'tweet.fields': [...TWEET_FIELDS],
+          'user.fields': [...USER_FIELDS],
+        })
+      return send(LOOKUP, call, signal)
     },
   }
 }

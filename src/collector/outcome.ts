@@ -1,3 +1,5 @@
+import { DatabaseUnavailableError } from '../db/errors'
+import { LockLostError } from '../db/lock'
 import type { SearchSource } from './source'
 
 /**
@@ -43,10 +45,54 @@ export const RUN_OUTCOMES = ['success', 'partial', 'failed', 'skipped'] as const
 
 export type RunOutcome = (typeof RUN_OUTCOMES)[number]
 
+/** How the metrics refresh of a run ended (refresh.ts). */
+export type RefreshOutcome =
+  | 'ok' // every young tweet within the budget was looked up, or there was none
+  | 'off' // METRICS_REFRESH_REQUESTS is 0
+  | 'rate_limited' // the lookup's rate-limit window is spent: the rest is left for the next run
+  | 'usage_capped' // monthly cap reached
+  | 'unauthorized' // 401/403
+  | 'failed' // a request the API refused, a misconfiguration, a database error, the lock lost, the run's timeout
+  | 'interrupted' // the service is shutting down
+  | 'skipped' // not attempted: the run stopped before it
+
+/** What the metrics refresh of a run did. */
+export interface RefreshRun {
+  outcome: RefreshOutcome
+  /** Lookup requests sent, answered or not. */
+  requests: number
+  /** Lookup requests whose answer could not be used (5xx, timeout, not a lookup answer): their posts wait for the next run. */
+  failedRequests: number
+  /** Posts the answers carried: what pay-per-use access bills. */
+  lookedUp: number
+  /** Tweets whose metrics were written. */
+  updated: number
+  /** Posts deleted or protected since they were stored. */
+  notFound: number
+  /** Posts of an answer left out (malformed, without metrics, not asked for). */
+  skipped: number
+  durationMs: number
+  reason?: string
+}
+
+export const emptyRefreshRun = (outcome: RefreshOutcome, reason?: string): RefreshRun => ({
+  outcome,
+  requests: 0,
+  failedRequests: 0,
+  lookedUp: 0,
+  updated: 0,
+  notFound: 0,
+  skipped: 0,
+  durationMs: 0,
+  ...(reason === undefined ? {} : { reason }),
+})
+
 export interface RunSummary {
   outcome: RunOutcome
   source: SearchSource['name']
   hashtags: HashtagRun[]
+  /** The metrics refresh after the search; absent when the run did not get the lock or could not start. */
+  metricsRefresh?: RefreshRun
   durationMs: number
   reason?: string
 }
@@ -75,4 +121,12 @@ export class Stop extends Error {
   ) {
     super(message)
   }
+}
+
+/** A database error named by its code, never by its message (which can carry table, column and value). */
+export function describeError(error: unknown): string {
+  if (error instanceof DatabaseUnavailableError || error instanceof LockLostError) return error.message
+  const { code, errno } = error as { code?: unknown; errno?: unknown }
+  if (typeof errno === 'number') return `the database refused the write: ${typeof code === 'string' ? code : 'error'} (${errno})`
+  return `internal error (${error instanceof Error ? error.name : typeof error})`
 }

@@ -6,20 +6,31 @@ import type { Database } from '../db/sql'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
 import { type FetchState, fetchPage, stopOf } from './fetch-policy'
-import { advancesSinceId, emptyHashtagRun, type HashtagRun, type RunOutcome, type RunSummary, Stop } from './outcome'
+import {
+  advancesSinceId,
+  describeError,
+  emptyHashtagRun,
+  emptyRefreshRun,
+  type HashtagRun,
+  type RunOutcome,
+  type RunSummary,
+  Stop,
+} from './outcome'
 import { MalformedPageError, type ParsedPage, parsePage, type SkippedTweet } from './page'
+import { refreshMetrics } from './refresh'
 import { usableSinceId } from './since-id'
 import { type SearchRequest, type SearchResponse, type SearchSource, SourceError } from './source'
 import { dropSinceId, finishHashtag, registerHashtags, type StoredUsers, sinceIdOf, storePage } from './store'
 
 /**
  * One collection run: every tracked hashtag, page by page, from newest to older, starting after the
- * hashtag's stored since_id. One process collects at a time (a MySQL named lock, checked in every
- * page's transaction); faults of the source are handled per kind (fetch-policy.ts), none leaves a
- * half-written page, and the whole run is bounded by COLLECT_RUN_TIMEOUT.
+ * hashtag's stored since_id; then the metrics refresh of young stored tweets (refresh.ts). One
+ * process collects at a time (a MySQL named lock, checked in every page's transaction); faults of
+ * the source are handled per kind (fetch-policy.ts), none leaves a half-written page, and the whole
+ * run is bounded by COLLECT_RUN_TIMEOUT.
  */
 
-export type { HashtagRun, RunSummary } from './outcome'
+export type { HashtagRun, RefreshRun, RunSummary } from './outcome'
 
 export interface PageProgress {
   tag: string
@@ -102,6 +113,7 @@ async function collectLocked(
   hold: LockHold,
 ): Promise<Omit<RunSummary, 'durationMs' | 'source'>> {
   const { config, logger, source } = deps
+  const startedAt = Date.now()
   logger.info(
     { event: { action: 'collection-started' }, twitter: { source: source.name, hashtags: config.hashtags.length } },
     `collecting ${config.hashtags.length} hashtags from ${source.name}`,
@@ -123,7 +135,12 @@ async function collectLocked(
   }
   const good = summaries.filter((s) => advancesSinceId(s.outcome)).length
   const outcome: RunOutcome = good === summaries.length ? 'success' : stopped !== undefined || good === 0 ? 'failed' : 'partial'
-  return { outcome, hashtags: summaries, ...(stopped === undefined ? {} : { reason: stopped.message }) }
+  // Its own outcome: the run's is the search's. A stop that ends the run ends the refresh too.
+  const metricsRefresh =
+    stopped === undefined || config.metricsRefresh.requests === 0
+      ? await refreshMetrics(deps, signal, hold, startedAt)
+      : emptyRefreshRun('skipped', stopped.message)
+  return { outcome, hashtags: summaries, metricsRefresh, ...(stopped === undefined ? {} : { reason: stopped.message }) }
 }
 
 /** What a run carries from hashtag to hashtag. */
@@ -266,14 +283,6 @@ function parseOrStop(response: SearchResponse, tag: string, tracked: ReadonlySet
       throw new Stop('malformed', `page ${pageNumber} is not a recent-search response (${error.message})`)
     throw error
   }
-}
-
-/** A database error named by its code, never by its message (which can carry table, column and value). */
-function describeError(error: unknown): string {
-  if (error instanceof DatabaseUnavailableError || error instanceof LockLostError) return error.message
-  const { code, errno } = error as { code?: unknown; errno?: unknown }
-  if (typeof errno === 'number') return `the database refused the write: ${typeof code === 'string' ? code : 'error'} (${errno})`
-  return `internal error (${error instanceof Error ? error.name : typeof error})`
 }
 
 function toStop(error: unknown): Stop {

@@ -175,6 +175,18 @@ export const variables = {
     description: 'Retries of an X API request that failed with 5xx, a timeout or a network error (exponential backoff, jitter).',
     parse: integer(0, 10),
   },
+  METRICS_REFRESH_MAX_AGE: {
+    default: '24h',
+    description:
+      'After the search, each run reads again the public metrics of stored tweets younger than this (X API post lookup), least recently measured first.',
+    parse: duration,
+  },
+  METRICS_REFRESH_REQUESTS: {
+    default: '10',
+    description:
+      'Post lookup requests per run for that refresh, 100 posts each; every post returned is billed on pay-per-use access (0: no refresh).',
+    parse: integer(0, 1000),
+  },
 } satisfies Record<string, Variable<unknown>>
 
 export type VariableName = keyof typeof variables
@@ -203,6 +215,13 @@ export interface CollectorConfig {
   maxWaitMs: number
   runTimeoutMs: number
   retries: number
+  /** Re-reading the public metrics of young stored tweets after the search (see collector/refresh.ts). */
+  metricsRefresh: {
+    /** Tweets created less than this long ago are refreshed. */
+    maxAgeMs: number
+    /** Lookup requests per run, 100 ids each; 0: off. */
+    requests: number
+  }
   twitter: {
     bearerToken: string | undefined
     baseUrl: URL
@@ -291,6 +310,7 @@ function collectorConfig(p: Parsed): CollectorConfig {
     maxWaitMs: p.COLLECT_MAX_WAIT!,
     runTimeoutMs: p.COLLECT_RUN_TIMEOUT!,
     retries: p.COLLECT_RETRIES!,
+    metricsRefresh: { maxAgeMs: p.METRICS_REFRESH_MAX_AGE!, requests: p.METRICS_REFRESH_REQUESTS! },
     twitter: {
       bearerToken: token,
       baseUrl: p.TWITTER_API_BASE_URL!,

@@ -32,6 +32,10 @@ export const EVENTS = {
   'collector-hashtag-stopped': "a hashtag's collection ended early on a fault or a stop: its outcome (`twitter.outcome`) and why",
   'collector-state-not-recorded':
     "a hashtag's outcome could not be written to `hashtags`; its row keeps what it said (`in_progress` once a page was stored)",
+  'collector-lookup-failed':
+    'a post lookup of the metrics refresh failed (5xx, timeout, an unusable answer); its posts wait for the next run, the refresh goes on',
+  'collector-metrics-refreshed':
+    'the metrics refresh after the search ended: its outcome, lookup requests, posts looked up, updated and not found',
   'collection-finished': 'a run ended: its outcome, its duration and how many hashtags it covered',
   'collection-failed': 'a run could not start: registering the hashtags or taking the lock failed (the database is away)',
 } as const satisfies Record<string, string>

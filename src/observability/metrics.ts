@@ -39,6 +39,11 @@ export function createCollectorMetrics(registry: Registry) {
       labelNames: ['status'] as const,
       registers: [registry],
     }),
+    lookupPosts: new Counter({
+      name: 'twitter_collector_lookup_posts_total',
+      help: 'Posts read by the X API post lookup of the metrics refresh; each is billed on pay-per-use access.',
+      registers: [registry],
+    }),
     rateLimitRemaining: new Gauge({
       name: 'twitter_collector_rate_limit_remaining',
       help: 'Requests left in the current X API rate-limit window, as the last response said.',

@@ -76,7 +76,8 @@ export function timelineRange(
   now: number,
 ): TimeRange {
   const end = until ?? (since !== undefined && since > now ? since + DEFAULT_SPAN_MS : bucketStart(now, size, offsetMs) + size)
-  return { since: since ?? end - DEFAULT_SPAN_MS, until: end }
+  // Within the time the columns hold: a default side never reaches before 1970 or past 9999.
+  return { since: Math.max(since ?? end - DEFAULT_SPAN_MS, ALL_TIME.since), until: Math.min(end, ALL_TIME.until - 1) }
 }
 
 /** Starts of the buckets that cover the range, the first and last possibly cut by it. */

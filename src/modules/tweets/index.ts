@@ -211,6 +211,11 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           const size = INTERVALS[interval]
           const offset = offsetMinutes(query.tz ?? '+00:00')!
           const range = timelineRange(since, until, size, offset * 60_000, Date.now())
+          if (range.since >= range.until) {
+            throw invalidParameters([
+              { parameter: 'since', detail: 'since is at the end of the time this service holds: the range is empty' },
+            ])
+          }
           const { first, count } = bucketsOf(range, size, offset * 60_000)
           if (count > MAX_BUCKETS) {
             throw invalidParameters([

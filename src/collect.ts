@@ -55,5 +55,12 @@ function summaryLines(run: RunSummary): string[] {
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))
   const lines = cells.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
   const reason = run.reason === undefined ? '' : `: ${run.reason}`
-  return [...lines, `${run.outcome} in ${(run.durationMs / 1000).toFixed(2)} s from ${run.source}${reason}`]
+  const refresh = run.metricsRefresh
+  const refreshed =
+    refresh === undefined
+      ? []
+      : [
+          `metrics refresh ${refresh.outcome}: ${refresh.requests} lookups, ${refresh.lookedUp} posts read, ${refresh.updated} updated, ${refresh.notFound} not found${refresh.reason === undefined ? '' : ` (${refresh.reason})`}`,
+        ]
+  return [...lines, ...refreshed, `${run.outcome} in ${(run.durationMs / 1000).toFixed(2)} s from ${run.source}${reason}`]
 }

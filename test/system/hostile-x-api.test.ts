@@ -848,6 +848,8 @@ async function runCase(c: Case, options: { runTimeoutMs?: number } = {}): Promis
     COLLECT_RETRIES: String(c.retries),
     COLLECT_RUN_TIMEOUT: `${runTimeoutMs}ms`,
     MAX_PAGES_PER_HASHTAG: String(c.maxPages),
+    // This server speaks recent search only: the post lookup has its own tests (src/collector/refresh.test.ts).
+    METRICS_REFRESH_REQUESTS: '0',
     MYSQL_URL: mysqlUrl({ ...base, database }),
   })
   await applySchema(config.mysql)

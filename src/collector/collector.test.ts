@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Registry } from 'prom-client'
 import { CapturedLog } from '../../test/support/app'
-import { collectorConfigFor, collectorHarness, useCollectorWorld } from '../../test/support/collector'
+import { collectorConfigFor, collectorHarness, countsTable, useCollectorWorld } from '../../test/support/collector'
 import { createTestDatabase } from '../../test/support/database'
 import { type FakeUser, snowflakeAt } from '../../test/support/fake-x-api'
 import type { CollectorConfig } from '../config'
@@ -41,9 +41,72 @@ async function collectionState() {
   return rows as any[]
 }
 
+/** public_metrics as the API sends them. */
+const m = (likes: number, retweets: number, replies: number, quotes: number, impressions?: number) => ({
+  like_count: likes,
+  retweet_count: retweets,
+  reply_count: replies,
+  quote_count: quotes,
+  ...(impressions === undefined ? {} : { impression_count: impressions }),
+})
+
 const metric = async (registry: Registry, name: string) => (await registry.getSingleMetric(name)!.get()).values
 
 describe('collecting from the X API', () => {
+  test('when tweets carry references, metrics and untracked hashtags, then kind, metrics and every hashtag are stored, and the counts agree with the rows', async () => {
+    world.fake.addTweets(alice, [
+      { text: 'plain #devops #Kubernetes', tags: ['devops', 'Kubernetes'], minutesAgo: 40, metrics: m(12, 3, 1, 0, 900) },
+      {
+        text: 'RT @bob: deploys #devops',
+        tags: ['devops'],
+        minutesAgo: 30,
+        referenced: [{ type: 'retweeted', id: '10' }],
+        metrics: m(0, 44, 0, 0),
+      },
+      {
+        text: 'answer that quotes #DevOps #SRE #Café',
+        tags: ['DevOps', 'SRE', 'Café'],
+        minutesAgo: 20,
+        referenced: [
+          { type: 'replied_to', id: '11' },
+          { type: 'quoted', id: '12' },
+        ],
+        metrics: m(5, 0, 2, 1, 70),
+      },
+      { text: 'reply #devops', tags: ['devops'], minutesAgo: 10, referenced: [{ type: 'replied_to', id: '13' }] },
+    ])
+    // Without the refresh: what is stored here is what the search said (the unmeasured reply stays so).
+    const summary = await harness({ hashtags: ['devops', 'sre'], metricsRefresh: { maxAgeMs: 0, requests: 0 } }).collector.run()
+    expect(summary.outcome).toBe('success')
+    const [kinds] = (await world.database.admin.query('SELECT text, kind FROM tweets GROUP BY id, text, kind ORDER BY id')) as any
+    expect(kinds.map((r: any) => r.kind)).toEqual(['original', 'retweet', 'quote', 'reply'])
+    const [metrics] = (await world.database.admin.query(
+      'SELECT m.likes, m.retweets, m.replies, m.quotes, m.impressions, m.engagement, m.kind FROM tweet_metrics m ORDER BY m.id',
+    )) as any
+    expect(metrics).toEqual([
+      { likes: '12', retweets: '3', replies: '1', quotes: '0', impressions: '900', engagement: '16', kind: 'original' },
+      { likes: '0', retweets: '44', replies: '0', quotes: '0', impressions: null, engagement: '44', kind: 'retweet' },
+      { likes: '5', retweets: '0', replies: '2', quotes: '1', impressions: '70', engagement: '8', kind: 'quote' },
+    ])
+    const [tags] = (await world.database.admin.query(
+      "SELECT t.text, GROUP_CONCAT(g.tag ORDER BY g.tag) AS tags FROM tweet_hashtags g JOIN tweets t ON t.id = g.id AND t.hashtag = 'devops' GROUP BY t.id, t.text ORDER BY t.id",
+    )) as any
+    expect(tags.map((r: any) => r.tags)).toEqual(['devops,kubernetes', 'devops', 'café,devops,sre', 'devops'])
+    const [related] = (await world.database.admin.query(
+      'SELECT hashtag, related, SUM(tweets) AS n FROM related_counts GROUP BY hashtag, related ORDER BY hashtag, related',
+    )) as any
+    expect(related).toEqual([
+      { hashtag: 'devops', related: 'café', n: '1' },
+      { hashtag: 'devops', related: 'kubernetes', n: '1' },
+      { hashtag: 'devops', related: 'sre', n: '1' },
+      { hashtag: 'sre', related: 'café', n: '1' },
+      { hashtag: 'sre', related: 'devops', n: '1' },
+    ])
+    const kept = await countsTable(world.database.admin)
+    await rebuildCounts(world.database.writer)
+    expect(kept).toEqual(await countsTable(world.database.admin))
+  })
+
   test('when a hashtag has more than a page, then next_token is followed and every tweet stored once', async () => {
     world.fake.pageSize = 2
     world.fake.addTweets(alice, [

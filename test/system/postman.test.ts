@@ -13,13 +13,20 @@ import { ENDPOINTS } from '../support/endpoints'
  */
 
 const ROOT = join(import.meta.dir, '..', '..')
+
+/** The read endpoints with a path parameter, as the OpenAPI document names them. */
+const WITH_PATH_PARAMETERS = [
+  '/api/v1/resources/tweets/{id}',
+  '/api/v1/resources/users/{id}',
+  '/api/v1/resources/hashtags/{tag}/related',
+]
 const COLLECTION = join(ROOT, 'postman', 'twitter-hashtags.postman_collection.json')
 const NEWMAN = join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js')
 
 interface Request {
   name: string
   event?: { listen: string; script: { exec: string[] } }[]
-  request: { method: string; url: { path: string[] } }
+  request: { method: string; url: { path: string[]; variable?: { key: string; value: string }[] } }
   response?: { name: string; code: number; header?: { key: string; value: string }[]; body?: string; originalRequest?: any }[]
 }
 interface Folder {
@@ -34,7 +41,9 @@ function requestsOf(items: (Folder | Request)[], folders: string[] = []): (Reque
   return items.flatMap((item) => ('item' in item ? requestsOf(item.item, [...folders, item.name]) : [{ ...item, folders }]))
 }
 const requests = requestsOf(collection.item)
-const pathOf = (request: Request) => `/${request.request.url.path.join('/')}`
+/** A request's path as the OpenAPI document writes it: Postman's path variable `:id` is `{id}` there. */
+const templateOf = (segments: string[] = []) => `/${segments.map((s) => s.replace(/^:(.+)$/, '{$1}')).join('/')}`
+const pathOf = (request: Request) => templateOf(request.request.url.path)
 const headerOf = (headers: { key: string; value: string }[] = [], name: string) =>
   headers.find((h) => h.key.toLowerCase() === name.toLowerCase())?.value
 
@@ -99,8 +108,14 @@ describe('Postman collection', () => {
     ])
     expect(requests.filter((r) => r.folders.length === 0).map((r) => r.name)).toEqual([])
     const paths = requests.map(pathOf)
-    for (const path of [...ENDPOINTS, '/health/live', '/health/ready', '/metrics']) {
+    for (const path of [...ENDPOINTS, ...WITH_PATH_PARAMETERS, '/health/live', '/health/ready', '/metrics']) {
       expect(paths).toContain(path)
+    }
+    // A path variable has a value (a literal, or a variable a pre-request script sets).
+    for (const item of requests) {
+      const names = item.request.url.path.filter((s) => s.startsWith(':')).map((s) => s.slice(1))
+      const values = Object.fromEntries((item.request.url.variable ?? []).map((v) => [v.key, v.value]))
+      expect({ name: item.name, missing: names.filter((n) => !values[n]) }).toEqual({ name: item.name, missing: [] })
     }
     // Names are what newman's --folder and a reader pick a request by.
     expect(new Set(requests.map((r) => r.name)).size).toBe(requests.length)
@@ -151,7 +166,7 @@ describe('Postman collection', () => {
         expect({
           name: item.name,
           method: example.originalRequest?.method,
-          path: `/${example.originalRequest?.url?.path?.join('/')}`,
+          path: templateOf(example.originalRequest?.url?.path),
         }).toEqual({ name: item.name, method: item.request.method, path: pathOf(item) })
         expect(Number.isInteger(example.code)).toBe(true)
         if (example.code === 304) {

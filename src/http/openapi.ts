@@ -68,11 +68,13 @@ export const HEADERS = {
     example: '"42-1x9k3m"',
   },
   'Cache-Control': {
-    description: 'Always `no-cache`: a client may keep the answer but revalidates it (If-None-Match) before use.',
-    schema: { type: 'string', enum: ['no-cache'] },
+    description:
+      '`no-cache`: a client may keep the answer but revalidates it (If-None-Match) before use. `no-store` on CSV and NDJSON exports, which are not kept and have no ETag.',
+    schema: { type: 'string', enum: ['no-cache', 'no-store'] },
   },
   Vary: {
-    description: 'Accept-Encoding (with Origin when CORS is on): the answer depends on the encodings the client accepts.',
+    description:
+      'Accept-Encoding (with Origin when CORS is on): the answer depends on the encodings the client accepts. Accept on CSV and NDJSON exports, which are sent as they are.',
     schema: { type: 'string' },
     example: 'Accept-Encoding',
   },
@@ -85,6 +87,12 @@ export const HEADERS = {
     description: 'RFC 8288 link to the next page (rel="next"), the same request with the new cursor; absent on the last page.',
     schema: { type: 'string' },
     example: '</api/v1/resources/tweets/all?limit=100&cursor=MTk5OTk5OTk5OTk5OTk5OTk5OQ>; rel="next"',
+  },
+  'Content-Disposition': {
+    description:
+      'CSV and NDJSON exports only: a download named after the selection, with `filename*` (RFC 8187) when the name is not ASCII.',
+    schema: { type: 'string' },
+    example: 'attachment; filename="tweets-devops-en.csv"',
   },
   'Retry-After': {
     description: 'Seconds to wait before retrying.',

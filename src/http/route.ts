@@ -1,5 +1,6 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox'
 import { type Context, Elysia } from 'elysia'
+import { CONTENT_TYPES, MEDIA_TYPES } from './export'
 import { documentSchema, type HeaderName, headers, problemResponse, schemaRef } from './openapi'
 import { MAX_QUERY_LENGTH, strictQuery } from './query'
 
@@ -41,6 +42,11 @@ export interface ApiRoute<Q extends TObject> {
   answering: Answering
   /** Lists: a Link header names the next page. */
   paged?: boolean
+  /**
+   * Lists that also export their whole selection as CSV and NDJSON (src/http/export.ts): the item
+   * of an NDJSON line, the CSV columns and an example of the CSV.
+   */
+  exports?: { item: TSchema; columns: readonly string[]; csvExample: string }
   /** Other answers the handler gives itself, with their bodies (readiness's 503). */
   answers?: Record<number, { schema: TSchema; description: string }>
 }
@@ -82,6 +88,27 @@ function json(schema: TSchema) {
   return { 'application/json': { schema: schemaRef(schema.title), ...example } }
 }
 
+/** The media types of an export, beside the JSON page of a 200. */
+function exportContent(exports: NonNullable<ApiRoute<TObject>['exports']>) {
+  if (typeof exports.item.title !== 'string') throw new Error('an exported item needs a titled schema (its component name)')
+  return {
+    [MEDIA_TYPES.csv]: {
+      schema: {
+        type: 'string',
+        description: `The whole selection as RFC 4180 CSV (${CONTENT_TYPES.csv}, no byte order mark, CRLF line ends): a header row, then one record per item, newest first. Columns: ${exports.columns.join(', ')}.`,
+      },
+      example: exports.csvExample,
+    },
+    [MEDIA_TYPES.ndjson]: {
+      // One line per item: OpenAPI 3.1 has no keyword for a sequence of JSON texts; the item is named.
+      schema: {
+        ...schemaRef(exports.item.title),
+        description: `The whole selection, newest first: one ${exports.item.title} per line, each line ending in \\n.`,
+      },
+    },
+  }
+}
+
 /** The route's OpenAPI operation, as Elysia's `detail`. */
 export function operationOf(route: ApiRoute<TObject>) {
   const cached = route.answering === 'cached'
@@ -91,9 +118,18 @@ export function operationOf(route: ApiRoute<TObject>) {
     ...validators,
     ...(cached ? (['Vary', 'Content-Encoding'] as const) : []),
     ...(route.paged ? (['Link'] as const) : []),
+    ...(route.exports ? (['Content-Disposition'] as const) : []),
   ]
+  const described = route.success.description ?? route.summary
   const responses: Record<string, unknown> = {
-    200: { description: route.success.description ?? route.summary, headers: headers(...ok), content: json(route.success) },
+    200: {
+      description:
+        route.exports === undefined
+          ? described
+          : `${described} Asked for as text/csv or application/x-ndjson (Accept, or the format parameter): the whole selection in one streamed download, from the cursor when one is given; limit does not cap it.`,
+      headers: headers(...ok),
+      content: { ...json(route.success), ...(route.exports === undefined ? {} : exportContent(route.exports)) },
+    },
   }
   if (cached) {
     responses[304] = {

@@ -13,12 +13,15 @@ import {
   type TimeRange,
   timelineRange,
 } from '../../domain/time-range'
+import { type Representation, representationOf } from '../../http/export'
 import { hashtagOf, kindsParam, rangeOf } from '../../http/filters'
 import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
+import type { Logger } from '../../observability/logger'
 import { countByLangIn, countOverTime } from '../counts/range-counts'
+import { exportTweets, TWEET_EXPORT } from './export'
 import { hoursOf, inOrder, toBuckets, toHours, toLangCounts, toTweets } from './mapper'
 import {
   AllTweetsQuery,
@@ -64,14 +67,17 @@ function countRangeOf(query: { since?: string; until?: string }): TimeRange | nu
   return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
 }
 
-export const tweetsModule = (db: Database, cache: ResponseCache) => {
+/** @param logger where an export that fails after its first page is told (see exportTweets) */
+export const tweetsModule = (db: Database, cache: ResponseCache, logger?: Logger) => {
   const page = (
     route: string,
     filter: TweetFilter,
-    query: { limit?: number; cursor?: string },
+    query: { limit?: number; cursor?: string; format?: Representation },
     request: Request,
     set: ResponseHeaders,
   ) => {
+    const format = representationOf(query.format, request.headers.get('accept'))
+    if (format !== 'json') return exportTweets(db, { format, filter, cursor: query.cursor, request, set, logger })
     const params = {
       hash: filter.hashtag,
       lang: filter.lang,
@@ -100,6 +106,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           success: TweetPage,
           answering: 'cached',
           paged: true,
+          exports: TWEET_EXPORT,
         },
         ({ query, request, set }) => page(ALL, rowFilterOf(query), query, request, set),
       ),
@@ -116,6 +123,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
           success: TweetPage,
           answering: 'cached',
           paged: true,
+          exports: TWEET_EXPORT,
         },
         ({ query, request, set }) =>
           page(

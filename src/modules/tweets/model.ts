@@ -3,6 +3,7 @@ import { type Static, t } from 'elysia'
 import { RANKINGS } from '../../domain/engagement'
 import { MAX_BUCKETS } from '../../domain/time-range'
 import { TWEET_KINDS } from '../../domain/tweet-kind'
+import { FormatParam } from '../../http/export'
 import {
   Aggregate,
   AuthorIdParam,
@@ -89,7 +90,7 @@ const pageParams = { limit: t.Optional(LimitParam), cursor: t.Optional(CursorPar
 /** The filters of every list and count of tweets but the author's: range and kinds. */
 const rangeAndKinds = { ...rangeParams, kind: t.Optional(KindsParam) }
 
-export const AllTweetsQuery = t.Object({ ...rangeAndKinds, ...pageParams })
+export const AllTweetsQuery = t.Object({ ...rangeAndKinds, ...pageParams, format: t.Optional(FormatParam) })
 
 export const TweetsQuery = t.Object({
   lang: t.Optional(LangParam),
@@ -98,6 +99,7 @@ export const TweetsQuery = t.Object({
   author_id: t.Optional(AuthorIdParam),
   ...rangeAndKinds,
   ...pageParams,
+  format: t.Optional(FormatParam),
 })
 
 export const TweetPage = Page(Tweet, 'TweetPage', 'Tweets, newest first')

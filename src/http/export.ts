@@ -166,7 +166,11 @@ const NOT_ATTR_CHAR = /['()*]/g
  * The fallback keeps letters' base forms where Unicode has them (`café` → `cafe`), `_` for the rest.
  */
 export function contentDisposition(filename: string): string {
-  const fallback = filename.normalize('NFKD').replace(/\p{M}/gu, '').replace(FALLBACK_UNSAFE, '_')
+  // Per character, so that one made of marks alone (a variation selector) still leaves a `_`.
+  const fallback = [...filename.normalize('NFC')]
+    .map((c) => c.normalize('NFKD').replace(/\p{M}/gu, '') || '_')
+    .join('')
+    .replace(FALLBACK_UNSAFE, '_')
   if (fallback === filename) return `attachment; filename="${filename}"`
   const encoded = encodeURIComponent(filename).replace(NOT_ATTR_CHAR, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`

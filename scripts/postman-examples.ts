@@ -4,8 +4,9 @@
  * service (`bun src/index.ts`) on a throwaway database filled from the bundled sample data, runs the
  * collection with newman (so pre-request scripts fetch their cursor and ETag as they do for a user),
  * and replaces each request's `response` with what it got: status, the headers a client reads, and
- * the body (JSON pretty-printed; the metrics cut to their first lines). Nothing else in the collection
- * changes. It fails, writing nothing, when any request or test of the run fails.
+ * the body (JSON pretty-printed; the metrics cut to their first lines, the CSV and NDJSON exports to
+ * their first records). Nothing else in the collection changes. It fails, writing nothing, when any
+ * request or test of the run fails.
  *
  * Needs a MySQL/MariaDB server (MYSQL_URL, or root@127.0.0.1:3306) and Node.js for newman. The sample's
  * ids are synthetic; its dates are moved to the time of the run, so ETags, dates and request ids
@@ -28,10 +29,46 @@ const BIOME = join(ROOT, 'node_modules', '.bin', 'biome')
  * change every time, Content-Length and Content-Encoding describe the bytes on the wire, not the
  * decoded (and pretty-printed) body saved here.
  */
-const KEPT_HEADERS = ['Content-Type', 'ETag', 'Cache-Control', 'Vary', 'Link', 'Allow', 'Retry-After', 'X-Request-Id']
+const KEPT_HEADERS = [
+  'Content-Type',
+  'Content-Disposition',
+  'ETag',
+  'Cache-Control',
+  'Vary',
+  'Link',
+  'Allow',
+  'Retry-After',
+  'X-Request-Id',
+]
 
 /** The metrics are some 30 KB: an example shows how they look, not all of them. */
 const TEXT_LINES = 30
+
+/**
+ * An export holds every tweet selected: its example keeps the first few records, whole (and the CSV
+ * header row), so that it still parses as the format says; the example's name says how many it left out.
+ */
+const EXPORT_RECORDS = 5
+
+/** A JSON document (application/json, application/problem+json), not JSON lines (application/x-ndjson). */
+const isJsonDocument = (type: string) => /^application\/([\w.-]+\+)?json\b/i.test(type)
+
+/** The records of a CSV text (CRLF outside quotes ends one) or of NDJSON (LF), each with its line end. */
+function recordsOf(text: string, csv: boolean): string[] {
+  if (!csv) return text.split(/(?<=\n)/)
+  const records: string[] = []
+  let start = 0
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted
+    else if (!quoted && text[i] === '\r' && text[i + 1] === '\n') {
+      records.push(text.slice(start, i + 2))
+      start = i + 2
+    }
+  }
+  if (start < text.length) records.push(text.slice(start))
+  return records
+}
 
 interface Header {
   key: string
@@ -53,10 +90,17 @@ function requestsOf(items: Item[]): Item[] {
   return items.flatMap((item) => (item.item ? requestsOf(item.item) : [item]))
 }
 
-function bodyOf(type: string, bytes: number[]): { body: string; language: string } {
+function bodyOf(type: string, bytes: number[]): { body: string; language: string; left?: number } {
   const text = Buffer.from(bytes).toString('utf8')
   if (text === '') return { body: '', language: 'text' }
-  if (/json/.test(type)) return { body: JSON.stringify(JSON.parse(text), null, 2), language: 'json' }
+  if (isJsonDocument(type)) return { body: JSON.stringify(JSON.parse(text), null, 2), language: 'json' }
+  const csv = type.startsWith('text/csv')
+  if (csv || type.startsWith('application/x-ndjson')) {
+    const records = recordsOf(text, csv)
+    const kept = EXPORT_RECORDS + (csv ? 1 : 0)
+    const left = Math.max(0, records.length - kept)
+    return { body: records.slice(0, kept).join(''), language: 'text', ...(left > 0 ? { left } : {}) }
+  }
   const lines = text.split('\n')
   if (lines.length <= TEXT_LINES) return { body: text, language: 'text' }
   return {
@@ -72,10 +116,10 @@ function exampleOf(item: Item, execution: Execution) {
     const found = response.header.find((h) => h.key.toLowerCase() === name.toLowerCase())
     return found ? [{ key: name, value: found.value }] : []
   })
-  const { body, language } = bodyOf(header.find((h) => h.key === 'Content-Type')?.value ?? '', response.stream?.data ?? [])
+  const { body, language, left } = bodyOf(header.find((h) => h.key === 'Content-Type')?.value ?? '', response.stream?.data ?? [])
   const { description: _, ...originalRequest } = item.request!
   return {
-    name: `${response.code} ${response.status}`,
+    name: `${response.code} ${response.status}${left === undefined ? '' : ` (first ${EXPORT_RECORDS} tweets; ${left} more cut from this example)`}`,
     originalRequest,
     status: response.status,
     code: response.code,

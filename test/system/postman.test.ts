@@ -13,6 +13,8 @@ import { ENDPOINTS } from '../support/endpoints'
  */
 
 const ROOT = join(import.meta.dir, '..', '..')
+const COLLECTION = join(ROOT, 'postman', 'twitter-hashtags.postman_collection.json')
+const NEWMAN = join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js')
 
 /** The read endpoints with a path parameter, as the OpenAPI document names them. */
 const WITH_PATH_PARAMETERS = [
@@ -20,13 +22,15 @@ const WITH_PATH_PARAMETERS = [
   '/api/v1/resources/users/{id}',
   '/api/v1/resources/hashtags/{tag}/related',
 ]
-const COLLECTION = join(ROOT, 'postman', 'twitter-hashtags.postman_collection.json')
-const NEWMAN = join(ROOT, 'node_modules', 'newman', 'bin', 'newman.js')
 
 interface Request {
   name: string
   event?: { listen: string; script: { exec: string[] } }[]
-  request: { method: string; url: { path: string[]; variable?: { key: string; value: string }[] } }
+  request: {
+    method: string
+    header?: { key: string; value: string }[]
+    url: { path: string[]; query?: { key: string; value: string }[]; variable?: { key: string; value: string }[] }
+  }
   response?: { name: string; code: number; header?: { key: string; value: string }[]; body?: string; originalRequest?: any }[]
 }
 interface Folder {
@@ -147,6 +151,22 @@ describe('Postman collection', () => {
         ),
     )
     expect(missing.map((o) => `${o.operationId}: ${o.method.toUpperCase()} ${o.path} in ${o.tag}`)).toEqual([])
+    // An operation that answers CSV and NDJSON too has a request asking for each of them.
+    const formatsAsked = (r: Request) =>
+      [headerOf(r.request.header, 'Accept'), r.request.url.query?.find((q) => q.key === 'format')?.value]
+        .join(' ')
+        .replace('text/csv', 'csv')
+        .replace('application/x-ndjson', 'ndjson')
+    const exports = Object.entries<Record<string, any>>(document.paths).flatMap(([path, item]) =>
+      Object.keys(item.get?.responses?.['200']?.content ?? {})
+        .filter((type) => type !== 'application/json')
+        .map((type) => ({ path, format: type === 'text/csv' ? 'csv' : 'ndjson' })),
+    )
+    expect(exports.length).toBeGreaterThanOrEqual(4)
+    const unasked = exports.filter(
+      ({ path, format }) => !requests.some((r) => pathOf(r) === path && formatsAsked(r).split(' ').includes(format)),
+    )
+    expect(unasked.map((e) => `${e.format} of ${e.path}`)).toEqual([])
     // And a saved example of an operation's request has a status the document declares for that operation.
     const undeclared = requests.flatMap((r) => {
       const operation = document.paths[pathOf(r)]?.[r.request.method.toLowerCase()]
@@ -178,12 +198,22 @@ describe('Postman collection', () => {
           continue
         }
         const type = headerOf(example.header, 'Content-Type') ?? ''
-        expect({ name: item.name, type: /^(application\/(problem\+)?json|text\/plain)/.test(type) }).toEqual({
+        expect({
           name: item.name,
-          type: true,
-        })
+          type: /^(application\/(problem\+)?json|text\/plain|text\/csv|application\/x-ndjson)/.test(type),
+        }).toEqual({ name: item.name, type: true })
         expect((example.body ?? '').length).toBeGreaterThan(0)
-        if (type.includes('json')) JSON.parse(example.body!)
+        if (/^application\/(problem\+)?json/.test(type)) JSON.parse(example.body!)
+        // An export's example is its first records, whole: JSON lines that parse, CSV under its header row.
+        if (type.startsWith('application/x-ndjson')) {
+          expect(example.body!.endsWith('\n')).toBe(true)
+          for (const line of example.body!.slice(0, -1).split('\n')) expect(typeof JSON.parse(line).id).toBe('string')
+        }
+        if (type.startsWith('text/csv')) {
+          expect(example.body!.startsWith('id,created_at,kind,')).toBe(true)
+          expect(example.body!.endsWith('\r\n')).toBe(true)
+          expect(headerOf(example.header, 'Content-Disposition')).toMatch(/^attachment; filename="tweets-.+\.csv"/)
+        }
         if (type.startsWith('application/problem+json')) expect(JSON.parse(example.body!).status).toBe(example.code)
       }
     }

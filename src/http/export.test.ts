@@ -20,7 +20,7 @@ import {
  * than against itself: every record ends in CRLF, a quote appears only around a field or doubled
  * inside one, and a CR or LF outside quotes is an error rather than a line end.
  */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const records: string[][] = []
   let i = 0
   while (i < text.length) {

@@ -482,7 +482,7 @@ describe('streaming', () => {
     }
   })
 
-  test.todo('when the database fails mid-export, then the failure is logged once (needs createApp to pass its logger to tweetsModule)', async () => {
+  test.todo('when the database fails mid-export, then the failure is logged once as export-failed (needs the event in src/observability/events.ts and a logger in tweetsModule)', async () => {
     probe.failFrom = probe.pageReads + 2
     try {
       const response = await get(`${ALL}?format=csv`, { 'x-request-id': 'export-fails-once' })

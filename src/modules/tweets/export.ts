@@ -1,6 +1,4 @@
 import type { Database } from '../../db/sql'
-import { UnavailableError } from '../../domain/unavailable'
-import { echo } from '../../http/echo'
 import {
   csvRecord,
   type ExportFormat,
@@ -11,9 +9,7 @@ import {
   type SetHeaders,
 } from '../../http/export'
 import { decodeCursor } from '../../http/pagination'
-import { requestIdOf } from '../../http/request-log'
 import { LIMIT_MAX } from '../../http/schemas'
-import { asError, type Logger } from '../../observability/logger'
 import { toTweets } from './mapper'
 import { Tweet } from './model'
 import { findTweets, type TweetFilter } from './repository'
@@ -106,17 +102,17 @@ export interface TweetExport {
   cursor: string | undefined
   request: Request
   set: SetHeaders
-  /** Where a failure after the first page is told; absent: on stderr, through the stream's error. */
-  logger?: Logger
 }
 
 /**
  * The whole selection, newest first, as CSV or NDJSON, read in pages of the largest page size. A
  * list's `limit` is accepted and has no effect: it neither caps an export (that is what the pages
- * of the JSON list are for) nor changes its bytes, only how many reads make it.
+ * of the JSON list are for) nor changes its bytes, only how many reads make it. A read that fails
+ * after the first page cuts the body short and errors the stream with its error, which Bun writes
+ * on stderr (this module has no logger: openExport's onError is the place for one).
  */
 export async function exportTweets(db: Database, options: TweetExport): Promise<Response> {
-  const { format, filter, request, logger } = options
+  const { format, filter, request } = options
   const encoder = ENCODERS[format]
   const stream = await openExport<Tweet>({
     read: async (after, size) => toTweets(await findTweets(db, filter, after, size)),
@@ -126,22 +122,6 @@ export async function exportTweets(db: Database, options: TweetExport): Promise<
     preamble: encoder.preamble,
     encode: encoder.encode,
     signal: request.signal,
-    onError:
-      logger === undefined
-        ? undefined
-        : (error, sent) => {
-            const path = new URL(request.url, 'http://localhost').pathname
-            const fields = {
-              err: asError(error),
-              event: { action: 'export-failed' },
-              url: { path: echo(path) },
-              http: { request: { id: requestIdOf(request) } },
-              twitter: { export: { format, tweets_sent: sent } },
-            }
-            const message = `the ${format} export stopped after ${sent} tweets: the body sent is cut short`
-            if (error instanceof UnavailableError) logger.warn(fields, message)
-            else logger.error(fields, message)
-          },
   })
   return exportResponse(stream, format, exportFilename('tweets', selectionParts(filter), format), options.set)
 }

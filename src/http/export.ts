@@ -46,7 +46,7 @@ export const CONTENT_TYPES = {
 export const FormatParam = t.UnionEnum(['json', 'csv', 'ndjson'], {
   default: undefined,
   description:
-    'json (the default): one page, as below. csv or ndjson: the whole selection, every page, in one streamed download (Content-Disposition names the file); the Accept header text/csv or application/x-ndjson asks for the same. Given, it wins over Accept.',
+    'json (the default): one page. csv or ndjson: the whole selection, every page, in one streamed download (Content-Disposition names the file); the Accept header text/csv or application/x-ndjson asks for the same. Given, it wins over Accept.',
   examples: ['json'],
   error: 'format must be json, csv or ndjson',
 })

@@ -32,6 +32,7 @@ describe('OpenAPI document', () => {
     expect(tweets.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       'author_id',
       'cursor',
+      'format',
       'hash',
       'hashtag',
       'kind',

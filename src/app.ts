@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps) {
   let server: PeerLookup | null = null
   const { cache } = deps
   const modules = [
-    tweetsModule(deps.db, cache),
+    tweetsModule(deps.db, cache, deps.logger),
     usersModule(deps.db, cache),
     hashtagsModule(deps.db, cache),
     healthModule(deps.db, deps.tables, deps.lifecycle),

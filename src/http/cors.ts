@@ -14,7 +14,7 @@ export const corsPolicy = (origins: string[]) =>
         origin: origins,
         methods: ['GET', 'HEAD'],
         allowedHeaders: ['if-none-match', 'x-request-id'],
-        exposeHeaders: ['etag', 'link', 'retry-after', 'x-request-id'],
+        exposeHeaders: ['content-disposition', 'etag', 'link', 'retry-after', 'x-request-id'],
         credentials: false,
         maxAge: 600,
       })

@@ -65,7 +65,13 @@ describe('CORS', () => {
     const headers = corsHeaders(response)
     expect(headers['access-control-allow-origin']).toBe(ALLOWED)
     expect(headers['access-control-allow-credentials']).toBeUndefined()
-    expect(headers['access-control-expose-headers']?.split(/,\s*/)).toEqual(['etag', 'link', 'retry-after', 'x-request-id'])
+    expect(headers['access-control-expose-headers']?.split(/,\s*/)).toEqual([
+      'content-disposition',
+      'etag',
+      'link',
+      'retry-after',
+      'x-request-id',
+    ])
     expect(response.headers.get('vary')).toContain('Origin')
   })
 

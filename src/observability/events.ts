@@ -13,6 +13,8 @@ export const EVENTS = {
   'service-started': 'the API listens (`url.port`)',
   'http-request': 'a request was answered: the access log, one line per request',
   'request-failed': 'a request failed on our side and got a 500; the error is logged here and never sent',
+  'export-failed':
+    'an export failed after its first bytes (the database, mid-selection): the body was cut short, the client sees a broken download; the cause is logged here',
   'request-unavailable':
     'a request got a 5xx problem that has a cause, such as a 503 for a database that is down or too slow; the cause is logged here',
   'service-stopping': 'SIGTERM or SIGINT: requests in flight are finished and the collection stops',

@@ -482,13 +482,17 @@ describe('streaming', () => {
     }
   })
 
-  test.todo('when the database fails mid-export, then the failure is logged once as export-failed (needs the event in src/observability/events.ts and a logger in tweetsModule)', async () => {
+  test('when the database fails mid-export, then the failure is logged once as export-failed', async () => {
     probe.failFrom = probe.pageReads + 2
     try {
       const response = await get(`${ALL}?format=csv`, { 'x-request-id': 'export-fails-once' })
       await response.arrayBuffer().catch(() => {})
       await Bun.sleep(100)
-      const lines = app.log.lines.filter((line) => (line.event as { action?: string } | undefined)?.action === 'export-failed')
+      const lines = app.log.lines.filter(
+        (line) =>
+          (line.event as { action?: string } | undefined)?.action === 'export-failed' &&
+          (line.http as { request?: { id?: string } } | undefined)?.request?.id === 'export-fails-once',
+      )
       expect(lines).toHaveLength(1)
       expect(lines[0]).toMatchObject({ http: { request: { id: 'export-fails-once' } }, url: { path: ALL } })
     } finally {

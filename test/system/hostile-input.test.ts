@@ -168,11 +168,10 @@ const notARoute = fc.oneof(
   routePath.map((path) => `/${path}`),
   routePath.map((path) => `/${path.slice(1).replaceAll('/', '%2F')}`),
   routePath.map((path) => path.replace(/\/([^/]*)$/, '%2F$1')),
-  fc
-    .constantFrom(...PROTOTYPE_NAMES)
-    .chain((name) =>
-      fc.constantFrom(`/${name}`, `/api/v1/resources/${name}`, `/api/v1/resources/tweets/${name}`, `/swagger/assets/${name}`),
-    ),
+  fc.constantFrom(...PROTOTYPE_NAMES).chain((name) =>
+    // (/tweets/{name} is the route of one tweet: a name there is a malformed id, answered 400.)
+    fc.constantFrom(`/${name}`, `/api/v1/resources/${name}`, `/api/v1/resources/tweets/all/${name}`, `/swagger/assets/${name}`),
+  ),
 )
 
 type Form = 'origin' | 'absolute' | 'asterisk'

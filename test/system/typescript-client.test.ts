@@ -37,7 +37,7 @@ type Tweet = components['schemas']['Tweet']
 type Problem = components['schemas']['Problem']
 
 export async function run(baseUrl: string) {
-  const client = createClient<paths>({ baseUrl })
+  const client = createClient<paths, 'application/json' | 'application/problem+json'>({ baseUrl })
   const all = '/api/v1/resources/tweets/all'
 
   const first = await client.GET(all, { params: { query: { limit: 2 } } })

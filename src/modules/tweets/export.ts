@@ -1,4 +1,5 @@
 import type { Database } from '../../db/sql'
+import { echo } from '../../http/echo'
 import {
   csvRecord,
   type ExportFormat,
@@ -9,7 +10,9 @@ import {
   type SetHeaders,
 } from '../../http/export'
 import { decodeCursor } from '../../http/pagination'
+import { requestIdOf } from '../../http/request-log'
 import { LIMIT_MAX } from '../../http/schemas'
+import { asError, type Logger } from '../../observability/logger'
 import { toTweets } from './mapper'
 import { Tweet } from './model'
 import { findTweets, type TweetFilter } from './repository'
@@ -108,10 +111,10 @@ export interface TweetExport {
  * The whole selection, newest first, as CSV or NDJSON, read in pages of the largest page size. A
  * list's `limit` is accepted and has no effect: it neither caps an export (that is what the pages
  * of the JSON list are for) nor changes its bytes, only how many reads make it. A read that fails
- * after the first page cuts the body short and errors the stream with its error, which Bun writes
- * on stderr (this module has no logger: openExport's onError is the place for one).
+ * after the first page cuts the body short (the status is sent already) and is logged once, as
+ * export-failed, under the request's id.
  */
-export async function exportTweets(db: Database, options: TweetExport): Promise<Response> {
+export async function exportTweets(db: Database, logger: Logger, options: TweetExport): Promise<Response> {
   const { format, filter, request } = options
   const encoder = ENCODERS[format]
   const stream = await openExport<Tweet>({
@@ -122,6 +125,17 @@ export async function exportTweets(db: Database, options: TweetExport): Promise<
     preamble: encoder.preamble,
     encode: encoder.encode,
     signal: request.signal,
+    onError: (error, sent) =>
+      logger.error(
+        {
+          err: asError(error),
+          event: { action: 'export-failed' },
+          url: { path: echo(new URL(request.url).pathname) },
+          http: { request: { id: requestIdOf(request) } },
+          twitter: { exported: sent },
+        },
+        'export cut short',
+      ),
   })
   return exportResponse(stream, format, exportFilename('tweets', selectionParts(filter), format), options.set)
 }

@@ -19,6 +19,7 @@ import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
+import type { Logger } from '../../observability/logger'
 import { countByLangIn, countOverTime } from '../counts/range-counts'
 import { exportTweets, TWEET_EXPORT } from './export'
 import { hoursOf, inOrder, toBuckets, toHours, toLangCounts, toTweets } from './mapper'
@@ -66,7 +67,7 @@ function countRangeOf(query: { since?: string; until?: string }): TimeRange | nu
   return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
 }
 
-export const tweetsModule = (db: Database, cache: ResponseCache) => {
+export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger) => {
   const page = (
     route: string,
     filter: TweetFilter,
@@ -75,7 +76,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache) => {
     set: ResponseHeaders,
   ) => {
     const format = representationOf(query.format, request.headers.get('accept'))
-    if (format !== 'json') return exportTweets(db, { format, filter, cursor: query.cursor, request, set })
+    if (format !== 'json') return exportTweets(db, logger, { format, filter, cursor: query.cursor, request, set })
     const params = {
       hash: filter.hashtag,
       lang: filter.lang,

@@ -1,4 +1,6 @@
 import type { Row, Sql } from '../../db/sql'
+import { HOUR_MS } from '../../domain/buckets'
+import { restOfBucket, withinSpans } from '../counts/repository'
 
 export interface HashtagRow extends Row {
   tag: string
@@ -38,14 +40,33 @@ export function countRelatedHours(sql: Sql, tag: string, span: { from: number; t
   )
 }
 
-/** The same from the rows, for the edges of a range (DATETIME literals). */
+/**
+ * The same from the rows, for the edges of a range (DATETIME literals); an edge covering most of its
+ * hour as the hour's kept counts minus the rows of the rest of it (see restOfBucket).
+ */
 export function countRelatedRows(sql: Sql, tag: string, span: { since: string; until: string }): Promise<RelatedRow[]> {
+  const complement = restOfBucket(span, HOUR_MS)
+  if (complement === null) {
+    return sql.rows<RelatedRow>(
+      `SELECT g.tag AS related, COUNT(*) AS count
+         FROM tweets t FORCE INDEX (tweets_by_hashtag_time)
+         JOIN tweet_hashtags g ON g.id = t.id AND g.tag <> t.hashtag
+        WHERE t.hashtag = ? AND t.created_at >= ? AND t.created_at < ?
+        GROUP BY g.tag`,
+      [tag, span.since, span.until],
+    )
+  }
+  const rest = withinSpans(complement.rest, 't')
   return sql.rows<RelatedRow>(
-    `SELECT g.tag AS related, COUNT(*) AS count
-       FROM tweets t FORCE INDEX (tweets_by_hashtag_time)
-       JOIN tweet_hashtags g ON g.id = t.id AND g.tag <> t.hashtag
-      WHERE t.hashtag = ? AND t.created_at >= ? AND t.created_at < ?
-      GROUP BY g.tag`,
-    [tag, span.since, span.until],
+    `SELECT related, SUM(count) AS count FROM (
+       SELECT related, tweets AS count FROM related_counts WHERE hashtag = ? AND hour = ?
+       UNION ALL
+       SELECT g.tag, -COUNT(*)
+         FROM tweets t FORCE INDEX (tweets_by_hashtag_time)
+         JOIN tweet_hashtags g ON g.id = t.id AND g.tag <> t.hashtag
+        WHERE t.hashtag = ? AND ${rest.sql}
+        GROUP BY g.tag
+     ) AS parts GROUP BY related HAVING SUM(count) > 0`,
+    [tag, complement.bucket, tag, ...rest.params],
   )
 }

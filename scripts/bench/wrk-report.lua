@@ -1,8 +1,10 @@
 -- wrk script: requests the paths listed (one per line) in the file named by the first argument,
--- at random, with the request headers given as further arguments ("name: value"), and prints a
--- JSON summary when done.
+-- each in turn from a random first one (so a list of ids is cycled through: every id asked for as
+-- often as the others), with the request headers given as further arguments ("name: value"), and
+-- prints a JSON summary when done.
 local paths = {}
 local headers = {}
+local last = 0
 
 init = function(args)
   for line in io.lines(args[1]) do
@@ -13,10 +15,12 @@ init = function(args)
     if name then headers[name] = value end
   end
   math.randomseed(os.time())
+  last = math.random(#paths) - 1
 end
 
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)], headers)
+  last = last % #paths + 1
+  return wrk.format("GET", paths[last], headers)
 end
 
 done = function(summary, latency, requests)

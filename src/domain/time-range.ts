@@ -12,8 +12,8 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9
 const FIRST_YEAR = 1970
 const LAST_YEAR = 9999
 
-const validDate = (year: number, month: number, day: number) => {
-  if (year < FIRST_YEAR || year > LAST_YEAR || month < 1 || month > 12 || day < 1) return false
+const validDate = (year: number, month: number, day: number, firstYear = FIRST_YEAR) => {
+  if (year < firstYear || year > LAST_YEAR || month < 1 || month > 12 || day < 1) return false
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
@@ -32,7 +32,9 @@ export function parseInstant(value: string): number | null {
   if (m === null) return null
   const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]))
   const second = Number(m[6] ?? 0)
-  if (!validDate(year!, month!, day!) || hour! > 23 || minute! > 59 || second > 59) return null
+  // The date of an instant is local: in a negative offset the first hours of 1970 are written on
+  // 1969-12-31 (1969-12-31T20:30:00-03:30 is the epoch). The instant itself is bounded below.
+  if (!validDate(year!, month!, day!, FIRST_YEAR - 1) || hour! > 23 || minute! > 59 || second > 59) return null
   const offsetHours = Number(m[10] ?? 0)
   const offsetMinutes = Number(m[11] ?? 0)
   if (offsetHours > 14 || offsetMinutes > 59) return null

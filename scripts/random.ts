@@ -24,3 +24,35 @@ export function weighted<T>(random: () => number, choices: readonly (readonly [T
   }
   return choices[choices.length - 1]![0]
 }
+
+/** Index 0..n-1 drawn with probability ∝ 1/(i+1)^s: a few values take most draws. */
+export function zipf(random: () => number, n: number, s: number): () => number {
+  const cumulative = new Float64Array(n)
+  let total = 0
+  for (let i = 0; i < n; i++) total += 1 / (i + 1) ** s
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    sum += 1 / (i + 1) ** s / total
+    cumulative[i] = sum
+  }
+  return () => {
+    const roll = random()
+    let low = 0
+    let high = n - 1
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (cumulative[mid]! < roll) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+}
+
+/**
+ * A heavy-tailed count from 0 up (Lomax: a Pareto shifted to start at 0): P(X ≥ x) = (1 + x)^-alpha.
+ * Most draws are 0 or 1, one in a hundred is above 100^(1/alpha) - 1; the smaller alpha, the heavier the tail.
+ */
+export const pareto = (random: () => number, alpha: number): number => (1 - random()) ** (-1 / alpha) - 1
+
+/** x rounded down or up at random, in proportion to its fraction: the expected value stays x. */
+export const roundRandomly = (random: () => number, x: number): number => Math.floor(x + random())

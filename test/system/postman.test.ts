@@ -246,5 +246,6 @@ describe('Postman collection', () => {
       (r) => r.code !== 0 || JSON.stringify(itemsRun(r.run)) !== JSON.stringify([r.name]) || r.run.stats.assertions.failed !== 0,
     )
     expect(failed.map((r) => ({ name: r.name, output: r.output }))).toEqual([])
-  })
+    // Some forty Node.js processes, a few at a time: about 30 s on two cores.
+  }, 120_000)
 })

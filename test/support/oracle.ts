@@ -163,9 +163,12 @@ export function generateDataSet(seed: number, size: number): DataSet {
   return { users, tweets }
 }
 
+/** A tracked hashtag without tweets. */
+export const QUIET_TAG = 'logmonitoring'
+
 /** Stores a data set through the fixtures and makes the kept counts from its rows, as a bulk load does. */
 export async function loadDataSet(database: TestDatabase, data: DataSet): Promise<void> {
-  await insertHashtags(database.admin, TRACKED)
+  await insertHashtags(database.admin, [...TRACKED, QUIET_TAG])
   await insertUsers(database.admin, data.users)
   await insertTweets(database.admin, data.tweets)
   await rebuildCounts(database.db)

@@ -22,6 +22,7 @@ import {
   namedParameters,
   OFFSETS,
   plainWriting,
+  QUIET_TAG,
   queryOf,
   rangeArb,
   SEED,
@@ -99,6 +100,7 @@ describe('counts within a range, against the stored rows', () => {
     expect(body.data).toEqual(
       (await expectedHashtagCounts(admin(), {})).map((h) => ({ ...h, last_collected_at: null, last_outcome: null })),
     )
+    expect(body.data.find((h: { hashtag: string }) => h.hashtag === QUIET_TAG).tweet_count).toBe(0)
   })
 })
 

@@ -11,6 +11,7 @@ import {
   HOUR,
   loadDataSet,
   namedParameters,
+  QUIET_TAG,
   queryOf,
   rangeArb,
   SEED,
@@ -141,6 +142,11 @@ describe('GET /api/v1/resources/hashtags/{tag}/related against the stored rows',
         parameters: ['limit'],
       })
     }
+  })
+
+  test('when the tag is tracked but has no tweets, then nothing is related', async () => {
+    const { status, body } = await related(QUIET_TAG.toUpperCase())
+    expect({ status, body }).toEqual({ status: 200, body: { data: [] } })
   })
 
   test('when the tag is not tracked, then a 404 problem; when it is not a hashtag, a 400 naming tag', async () => {

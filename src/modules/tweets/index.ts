@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
 import { byCodePoints } from '../../domain/order'
-import { toMysqlUtc } from '../../domain/time'
+import { toIsoUtc, toMysqlUtc } from '../../domain/time'
 import {
   ALL_TIME,
   bucketsOf,
@@ -83,8 +83,9 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
       hash: filter.hashtag,
       lang: filter.lang,
       author_id: filter.authorId,
-      since: filter.since,
-      until: filter.until,
+      // The Link header repeats these: written back as the client may send them, ISO 8601 UTC.
+      since: filter.since === undefined ? undefined : toIsoUtc(filter.since),
+      until: filter.until === undefined ? undefined : toIsoUtc(filter.until),
       kind: filter.kinds?.join(','),
       limit: query.limit,
       cursor: query.cursor,

@@ -459,10 +459,14 @@ describe('streaming', () => {
         }
       })()
       expect(outcome).toBe('cut short')
-      // Two pages were sent, whole lines each, then nothing. The second may still have been on its
-      // way to the socket when the stream errored: Bun then drops it with the connection.
-      const lines = ndjsonLines(received)
-      expect([1_000, 2_000]).toContain(lines.length)
+      // Two pages were sent, then nothing. What was still on its way to the socket when the stream
+      // errored goes with the connection, possibly in the middle of a line: the whole lines that
+      // arrived are tweets, no more than the two pages.
+      const lines = received
+        .slice(0, received.lastIndexOf('\n') + 1)
+        .split('\n')
+        .slice(0, -1)
+      expect(lines.length).toBeLessThanOrEqual(2_000)
       for (const line of lines) expect(typeof JSON.parse(line).id).toBe('string')
       const reads = probe.pageReads
       await Bun.sleep(200)

@@ -234,7 +234,15 @@ function compose(r: Generated): { sent: Sent; bytes: Buffer } {
       target,
       head,
       // 405 only where a route's pattern matches the path (an asset name) for another method; 414 before routing.
-      notARoute: notARoute && r.form !== 'asterisk' ? (path.startsWith('/swagger/assets/') ? [404, 405, 414] : [404, 414]) : null,
+      // 400 where a dressed-up path still matches the route of one tweet or user (/tweets/{id}): a malformed id.
+      notARoute:
+        notARoute && r.form !== 'asterisk'
+          ? path.startsWith('/swagger/assets/')
+            ? [404, 405, 414]
+            : /^\/api\/v1\/resources\/(tweets|users)\/./.test(path)
+              ? [400, 404, 405, 414]
+              : [404, 414]
+          : null,
       mayBeRefusedByBun,
     },
     bytes: payload === null ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'utf8'), payload]),

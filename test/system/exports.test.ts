@@ -5,6 +5,7 @@ import { DatabaseUnavailableError } from '../../src/db/errors'
 import type { Database } from '../../src/db/sql'
 import { type RunningApp, startApp } from '../support/app'
 import { loadCoreData } from '../support/core-data'
+import { parseCsv } from '../support/csv'
 import { createTestDatabase, type TestDatabase } from '../support/database'
 import { insertHashtags, insertTweets, insertUsers } from '../support/fixtures'
 
@@ -92,49 +93,6 @@ afterAll(async () => {
   await app?.stop()
   await database?.drop()
 })
-
-/** A strict RFC 4180 reader: records end in CRLF; a CR, LF or quote outside quotes is an error. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = []
-  let i = 0
-  while (i < text.length) {
-    const record: string[] = []
-    for (;;) {
-      let field = ''
-      if (text[i] === '"') {
-        i++
-        for (;;) {
-          if (i >= text.length) throw new Error('a quoted field is not closed')
-          if (text[i] === '"') {
-            if (text[i + 1] !== '"') {
-              i++
-              break
-            }
-            field += '"'
-            i += 2
-          } else field += text[i++]
-        }
-      } else {
-        while (i < text.length && text[i] !== ',' && text[i] !== '\r' && text[i] !== '\n') {
-          if (text[i] === '"') throw new Error(`a quote inside an unquoted field at ${i}`)
-          field += text[i++]
-        }
-      }
-      record.push(field)
-      if (text[i] === ',') {
-        i++
-        continue
-      }
-      if (text[i] === '\r' && text[i + 1] === '\n') {
-        i += 2
-        break
-      }
-      throw new Error(`a record does not end in CRLF at ${i}`)
-    }
-    records.push(record)
-  }
-  return records
-}
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(app.url + path, { headers })
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import type mysql from 'mysql2/promise'
+import { mulberry32 } from '../../scripts/random'
 import { rebuildCounts } from '../../src/db/counts'
 import type { TestDatabase } from './database'
 import { bumpVersionAndWait, type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, insertUsers } from './fixtures'
@@ -48,18 +49,6 @@ export const DAYS = 8
 
 // ---- a seeded data set ----
 
-/** mulberry32: the same numbers at every run for a seed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 /** Where buckets meet: a local midnight or hour of an offset, or any quarter hour, of the window (or a day either side). */
 export function edgeOf(kind: 'midnight' | 'hour' | 'quarter', day: number, offsetMinutes: number, step: number): number {
   const midnight = START + day * DAY - offsetMinutes * MINUTE
@@ -86,7 +75,7 @@ export interface DataSet {
  * hashtags, non-ASCII ones among them, and now and then a tracked hashtag the tweet is not stored under.
  */
 export function generateDataSet(seed: number, size: number): DataSet {
-  const random = prng(seed)
+  const random = mulberry32(seed)
   const int = (n: number) => Math.floor(random() * n)
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!
   const users: FixtureUser[] = [

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
+import { mulberry32 } from '../../scripts/random'
 import { rebuildCounts } from '../../src/db/counts'
 import { useTestApp } from '../support/app-world'
 import { type FixtureTweet, type FixtureUser, insertHashtags, insertTweets, insertUsers } from '../support/fixtures'
@@ -22,18 +23,8 @@ const DAY = 86_400_000
 const START = Date.UTC(2026, 10, 20)
 const SPAN_DAYS = 6
 
-/** A seeded generator: the data set is the same at every run. */
-function prng(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-const random = prng(20_261_201)
+// Seeded: the data set is the same at every run.
+const random = mulberry32(20_261_201)
 const int = (n: number) => Math.floor(random() * n)
 const pick = <T>(items: readonly T[]): T => items[int(items.length)]!
 

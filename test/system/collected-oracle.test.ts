@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
+import { mulberry32 } from '../../scripts/random'
 import { type RunningApp, startApp } from '../support/app'
 import { collectorConfigFor, collectorHarness } from '../support/collector'
 import { createTestDatabase, type TestDatabase } from '../support/database'
@@ -23,7 +24,6 @@ import {
   HOUR,
   MINUTE,
   OFFSETS,
-  prng,
   queryOf,
   RANKINGS,
   SEED,
@@ -87,7 +87,7 @@ beforeAll(async () => {
   database = await createTestDatabase()
   fake = await new FakeXApi().start()
   for (const user of DATA.users) fake.users.set(user.id, user)
-  const random = prng(SEED)
+  const random = mulberry32(SEED)
   const used = new Set<string>()
   // Ids of 19 digits at most (since_id), the second half's above the first's: they are newer to the API.
   const idIn = (from: bigint) => {

@@ -48,6 +48,31 @@ function indexFor(filter: TweetFilter): string {
   return filter.lang !== undefined ? 'tweets_by_lang' : 'PRIMARY'
 }
 
+/**
+ * Conditions on what a tweet's rows and its tweet_metrics row both hold (language, created_at,
+ * kind), on the columns of `table`, added to `conditions` and `params`.
+ */
+function addFacets(filter: TweetFilter, table: string, conditions: string[], params: Param[]): void {
+  if (filter.lang !== undefined) {
+    conditions.push(`${table}lang = ?`)
+    params.push(filter.lang)
+  }
+  if (filter.since !== undefined) {
+    conditions.push(`${table}created_at >= ?`)
+    params.push(filter.since)
+  }
+  if (filter.until !== undefined) {
+    conditions.push(`${table}created_at < ?`)
+    params.push(filter.until)
+  }
+  if (filter.kinds !== undefined) {
+    conditions.push(`${table}kind IN (${filter.kinds.map(() => '?').join(', ')})`)
+    params.push(...filter.kinds)
+  }
+}
+
+const whereOf = (conditions: string[]) => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '')
+
 /** WHERE clause and parameters for a filter; ids are compared as exact unsigned integers. */
 function where(filter: TweetFilter, beforeId: string | null): { clause: string; params: Param[] } {
   const conditions: string[] = []
@@ -56,31 +81,16 @@ function where(filter: TweetFilter, beforeId: string | null): { clause: string; 
     conditions.push('hashtag = ?')
     params.push(filter.hashtag)
   }
-  if (filter.lang !== undefined) {
-    conditions.push('lang = ?')
-    params.push(filter.lang)
-  }
   if (filter.authorId !== undefined) {
     conditions.push('author_id = CAST(? AS UNSIGNED)')
     params.push(filter.authorId)
   }
-  if (filter.since !== undefined) {
-    conditions.push('created_at >= ?')
-    params.push(filter.since)
-  }
-  if (filter.until !== undefined) {
-    conditions.push('created_at < ?')
-    params.push(filter.until)
-  }
-  if (filter.kinds !== undefined) {
-    conditions.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`)
-    params.push(...filter.kinds)
-  }
+  addFacets(filter, '', conditions, params)
   if (beforeId !== null) {
     conditions.push('id < CAST(? AS UNSIGNED)')
     params.push(beforeId)
   }
-  return { clause: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params }
+  return { clause: whereOf(conditions), params }
 }
 
 /**
@@ -130,26 +140,11 @@ export function findTopIds(
   const conditions: string[] = []
   const params: Param[] = []
   if (filter.hashtag !== undefined) params.push(filter.hashtag)
-  if (filter.lang !== undefined) {
-    conditions.push('m.lang = ?')
-    params.push(filter.lang)
-  }
-  if (filter.kinds !== undefined) {
-    conditions.push(`m.kind IN (${filter.kinds.map(() => '?').join(', ')})`)
-    params.push(...filter.kinds)
-  }
-  if (filter.since !== undefined) {
-    conditions.push('m.created_at >= ?')
-    params.push(filter.since)
-  }
-  if (filter.until !== undefined) {
-    conditions.push('m.created_at < ?')
-    params.push(filter.until)
-  }
+  addFacets(filter, 'm.', conditions, params)
   const join = filter.hashtag === undefined ? '' : 'STRAIGHT_JOIN tweets t ON t.id = m.id AND t.hashtag = ?'
   return sql.rows(
     `SELECT m.id FROM tweet_metrics m FORCE INDEX (metrics_by_${by}) ${join}
-      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+      ${whereOf(conditions)}
       ORDER BY m.${by} DESC, m.id DESC LIMIT ?`,
     [...params, limit],
   )

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { isUint64 } from '../domain/ids'
-import { type MetricsRecord, metricsOf } from './page'
+import { firstError, idOf, type MetricsRecord, metricsOf } from './page'
 
 /**
  * One answer of GET /2/tweets?ids=… (post lookup), as the X API sends it, and what the metrics
@@ -70,11 +70,6 @@ export class MalformedLookupError extends Error {
   override name = 'MalformedLookupError'
 }
 
-const idOf = (item: unknown): string => {
-  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined
-  return typeof id === 'string' ? id.slice(0, 40) : ''
-}
-
 /** The post id a partial error is about: resource_id, else value (both as the API fills them). */
 function errorTweetId(item: unknown): string | null {
   if (!errorShape.Check(item) || item.resource_type !== 'tweet' || !UNAVAILABLE.has(item.title ?? '')) return null
@@ -84,10 +79,7 @@ function errorTweetId(item: unknown): string | null {
 
 export function parseLookup(body: unknown): ParsedLookup {
   if (!envelope.Check(body)) {
-    const first = envelope.Errors(body).First()
-    throw new MalformedLookupError(
-      first === undefined ? 'not a post lookup answer' : `${first.path || '/'}: ${first.message}`.slice(0, 200),
-    )
+    throw new MalformedLookupError(firstError(envelope, body, 'not a post lookup answer'))
   }
   const items = body.data ?? []
   const metrics = new Map<string, MetricsRecord>()

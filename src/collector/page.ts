@@ -181,17 +181,20 @@ function datetimeOf(iso: string): string | null {
   return toMysqlUtc(iso)
 }
 
-const idOf = (item: unknown): string => {
+/** The id an item of an answer carries, bounded in length, for the log; '' when it has none. */
+export const idOf = (item: unknown): string => {
   const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined
   return typeof id === 'string' ? id.slice(0, 40) : ''
 }
 
-function firstError(
+/** The first thing a TypeBox check found wrong in a value, bounded, for the log. */
+export function firstError(
   checker: { Errors(value: unknown): { First(): { path: string; message: string } | undefined } },
   value: unknown,
+  fallback = 'not a recent-search page',
 ) {
   const first = checker.Errors(value).First()
-  return first === undefined ? 'not a recent-search page' : `${first.path || '/'}: ${first.message}`.slice(0, 200)
+  return first === undefined ? fallback : `${first.path || '/'}: ${first.message}`.slice(0, 200)
 }
 
 /** The users of a page that can be stored, first occurrence of each id; the ids of those that cannot. */

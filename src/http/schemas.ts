@@ -103,6 +103,21 @@ export const LimitParam = Type.Integer({
   error: `limit must be an integer from 1 to ${LIMIT_MAX}`,
 })
 
+/** Rankings (top tweets, related hashtags) answer one list, not pages: at most this many. */
+export const RANKED_LIMIT_DEFAULT = 10
+export const RANKED_LIMIT_MAX = 100
+
+/** `limit` of a ranking of `what` (tweets, hashtags). */
+export const rankedLimitParam = (what: string) =>
+  Type.Integer({
+    minimum: 1,
+    maximum: RANKED_LIMIT_MAX,
+    default: RANKED_LIMIT_DEFAULT,
+    description: `How many ${what}, 1 to ${RANKED_LIMIT_MAX} (default ${RANKED_LIMIT_DEFAULT}).`,
+    examples: [10],
+    error: `limit must be an integer from 1 to ${RANKED_LIMIT_MAX}`,
+  })
+
 export const CursorParam = t.String({
   pattern: '^[A-Za-z0-9_-]{1,64}$',
   description: 'Opaque cursor from the `next_cursor` of the previous page; omit it for the first page.',

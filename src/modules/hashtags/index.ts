@@ -7,9 +7,10 @@ import { kindsParam, rangeOf } from '../../http/filters'
 import { HttpProblem } from '../../http/problem'
 import { cacheKey, type ResponseCache } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
+import { RANKED_LIMIT_DEFAULT } from '../../http/schemas'
 import { acrossRange, countByHashtagIn } from '../counts/range-counts'
 import { toHashtagSummary, toRelated } from './mapper'
-import { AllHashtags, AllHashtagsQuery, RELATED_LIMIT_DEFAULT, Related, RelatedParams, RelatedQuery } from './model'
+import { AllHashtags, AllHashtagsQuery, Related, RelatedParams, RelatedQuery } from './model'
 import { countRelatedHours, countRelatedRows, findHashtags, isTracked } from './repository'
 
 const TAG = 'hashtags'
@@ -66,7 +67,7 @@ export const hashtagsModule = (db: Database, cache: ResponseCache) =>
         ({ params, query, request, set }) => {
           const tag = normalizeHashtag(params.tag!)!
           const { since, until } = rangeOf(query)
-          const limit = query.limit ?? RELATED_LIMIT_DEFAULT
+          const limit = query.limit ?? RANKED_LIMIT_DEFAULT
           const range = { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
           return cache.respond(request, set, cacheKey(RELATED, { tag, limit, ...range }), async () => {
             const [tracked, counted] = await Promise.all([

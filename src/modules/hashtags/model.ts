@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
-import { Aggregate, hashtagParam, KindsParam, rangeParams } from '../../http/schemas'
+import { Aggregate, hashtagParam, KindsParam, rangeParams, rankedLimitParam } from '../../http/schemas'
 
 export const HashtagSummary = t.Object(
   {
@@ -24,23 +24,11 @@ export const HashtagSummary = t.Object(
 export const AllHashtagsQuery = t.Object({ ...rangeParams, kind: t.Optional(KindsParam) })
 export const AllHashtags = Aggregate(HashtagSummary, 'HashtagList', 'Every tracked hashtag, by name, also those without tweets')
 
-export const RELATED_LIMIT_DEFAULT = 10
-export const RELATED_LIMIT_MAX = 100
-
 export const RelatedParams = t.Object({ tag: hashtagParam('tag', 'A tracked hashtag.') })
 
 export const RelatedQuery = t.Object({
   ...rangeParams,
-  limit: t.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: RELATED_LIMIT_MAX,
-      default: RELATED_LIMIT_DEFAULT,
-      description: `How many hashtags, 1 to ${RELATED_LIMIT_MAX} (default ${RELATED_LIMIT_DEFAULT}).`,
-      examples: [10],
-      error: `limit must be an integer from 1 to ${RELATED_LIMIT_MAX}`,
-    }),
-  ),
+  limit: t.Optional(rankedLimitParam('hashtags')),
 })
 
 export const RelatedCount = t.Object(

@@ -19,6 +19,7 @@ import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
+import { RANKED_LIMIT_DEFAULT } from '../../http/schemas'
 import type { Logger } from '../../observability/logger'
 import { countByLangIn, countOverTime } from '../counts/range-counts'
 import { exportTweets, TWEET_EXPORT } from './export'
@@ -32,7 +33,6 @@ import {
   NoQuery,
   Timeline,
   TimelineQuery,
-  TOP_LIMIT_DEFAULT,
   TopQuery,
   TopTweets,
   Tweet,
@@ -263,7 +263,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
         ({ query, request, set }) => {
           const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang), ...rowFilterOf(query) }
           const by = query.by ?? 'engagement'
-          const limit = query.limit ?? TOP_LIMIT_DEFAULT
+          const limit = query.limit ?? RANKED_LIMIT_DEFAULT
           const key = cacheKey(TOP, { ...filter, kinds: filter.kinds?.join(','), by, limit })
           return cache.respond(request, set, key, async () => {
             const ids = (await findTopIds(db, filter, by, limit)).map((row) => row.id)

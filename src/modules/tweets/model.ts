@@ -16,6 +16,7 @@ import {
   LimitParam,
   Page,
   rangeParams,
+  rankedLimitParam,
   TzParam,
 } from '../../http/schemas'
 
@@ -208,9 +209,6 @@ export const Timeline = t.Object(
   },
 )
 
-export const TOP_LIMIT_DEFAULT = 10
-export const TOP_LIMIT_MAX = 100
-
 export const TopQuery = t.Object({
   hash: t.Optional(hashtagParam('hash')),
   hashtag: t.Optional(hashtagParam('hashtag', 'Same as hash.')),
@@ -224,16 +222,7 @@ export const TopQuery = t.Object({
       error: `by must be one of ${RANKINGS.join(', ')}`,
     }),
   ),
-  limit: t.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: TOP_LIMIT_MAX,
-      default: TOP_LIMIT_DEFAULT,
-      description: `How many tweets, 1 to ${TOP_LIMIT_MAX} (default ${TOP_LIMIT_DEFAULT}).`,
-      examples: [10],
-      error: `limit must be an integer from 1 to ${TOP_LIMIT_MAX}`,
-    }),
-  ),
+  limit: t.Optional(rankedLimitParam('tweets')),
 })
 
 export const TopTweets = Aggregate(

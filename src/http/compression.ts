@@ -1,5 +1,6 @@
 import { promisify } from 'node:util'
 import { brotliCompress, constants, gzip, zstdCompress } from 'node:zlib'
+import { remembering } from './remembered'
 
 /**
  * Content codings of answers: which one a request gets (Accept-Encoding, RFC 9110 §12.5.3) and the
@@ -78,25 +79,11 @@ export function negotiate(header: string | null): Choice {
   return best
 }
 
-/**
- * Clients send the same few headers again and again: their choices are remembered (headers of
- * sane length only, and a bounded number of them, forgotten all at once when full).
- */
-const remembered = new Map<string, Choice>()
-const REMEMBERED_MAX = 256
-const REMEMBERED_LENGTH = 256
+const rememberedNegotiate = remembering(negotiate)
 
 /** negotiate(), remembered for the headers already seen. */
 export function chosenCoding(header: string | null): Choice {
-  if (header === null) return 'identity'
-  const known = remembered.get(header)
-  if (known !== undefined) return known
-  const choice = negotiate(header)
-  if (header.length <= REMEMBERED_LENGTH) {
-    if (remembered.size >= REMEMBERED_MAX) remembered.clear()
-    remembered.set(header, choice)
-  }
-  return choice
+  return header === null ? 'identity' : rememberedNegotiate(header)
 }
 
 /*

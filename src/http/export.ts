@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { remembering } from './remembered'
 
 /**
  * Exports: a whole selection of a list, every page of it, streamed in one answer as CSV (RFC 4180)
@@ -115,27 +116,13 @@ export function negotiate(accept: string | null): Representation {
   return chosen
 }
 
-/**
- * Clients send the same few Accept headers again and again (browsers, `*` / `*`): their choices are
- * remembered (headers of sane length only, a bounded number, forgotten all at once when full), so
- * the JSON pages, answered from the cache in microseconds, do not pay for the parse.
- */
-const remembered = new Map<string, Representation>()
-const REMEMBERED_MAX = 256
-const REMEMBERED_LENGTH = 256
+/** The JSON pages, answered from the cache in microseconds, do not pay for parsing Accept each time. */
+const rememberedNegotiate = remembering(negotiate)
 
 /** The representation a list request gets: its `format` parameter when given, else its Accept header. */
 export function representationOf(format: Representation | undefined, accept: string | null): Representation {
   if (format !== undefined) return format
-  if (accept === null) return 'json'
-  const known = remembered.get(accept)
-  if (known !== undefined) return known
-  const choice = negotiate(accept)
-  if (accept.length <= REMEMBERED_LENGTH) {
-    if (remembered.size >= REMEMBERED_MAX) remembered.clear()
-    remembered.set(accept, choice)
-  }
-  return choice
+  return accept === null ? 'json' : rememberedNegotiate(accept)
 }
 
 /** A field is quoted when it holds a quote, a comma, CR or LF (RFC 4180 §2.6), its quotes doubled (§2.7). */

@@ -103,6 +103,9 @@ export const LimitParam = Type.Integer({
   error: `limit must be an integer from 1 to ${LIMIT_MAX}`,
 })
 
+/** The query of an endpoint that takes no parameters: any one given is a 400 naming it. */
+export const NoQuery = t.Object({})
+
 /** Rankings (top tweets, related hashtags) answer one list, not pages: at most this many. */
 export const RANKED_LIMIT_DEFAULT = 10
 export const RANKED_LIMIT_MAX = 100

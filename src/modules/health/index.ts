@@ -3,7 +3,8 @@ import { DatabaseUnavailableError } from '../../db/errors'
 import type { Database } from '../../db/sql'
 import type { Lifecycle } from '../../domain/lifecycle'
 import { apiRoute } from '../../http/route'
-import { Liveness, NoQuery, Readiness } from './model'
+import { NoQuery } from '../../http/schemas'
+import { Liveness, Readiness } from './model'
 import { readEveryTable } from './repository'
 
 type ReadinessBody = Static<typeof Readiness>

@@ -29,5 +29,3 @@ export const Readiness = t.Object(
     examples: [{ status: 'ready', checks: { database: 'up', schema: 'present', shutting_down: false } }],
   },
 )
-
-export const NoQuery = t.Object({})

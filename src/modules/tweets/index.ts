@@ -19,7 +19,7 @@ import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
-import { RANKED_LIMIT_DEFAULT } from '../../http/schemas'
+import { NoQuery, RANKED_LIMIT_DEFAULT } from '../../http/schemas'
 import type { Logger } from '../../observability/logger'
 import { countByLangIn, countOverTime } from '../counts/range-counts'
 import { exportTweets, TWEET_EXPORT } from './export'
@@ -30,7 +30,6 @@ import {
   ByHourQuery,
   ByLang,
   ByLangQuery,
-  NoQuery,
   Timeline,
   TimelineQuery,
   TopQuery,

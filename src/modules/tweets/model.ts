@@ -232,4 +232,3 @@ export const TopTweets = Aggregate(
 )
 
 export const TweetIdParams = t.Object({ id: IdParam('id', 'Id of the tweet.') })
-export const NoQuery = t.Object({})

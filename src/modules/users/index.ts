@@ -4,8 +4,9 @@ import { readPage } from '../../http/pagination'
 import { HttpProblem } from '../../http/problem'
 import { cacheKey, type ResponseCache } from '../../http/response-cache'
 import { apiRoute } from '../../http/route'
+import { NoQuery } from '../../http/schemas'
 import { toUser, toUserWithTweets } from './mapper'
-import { AllUsersQuery, TopUsers, TopUsersQuery, UserIdParams, UserPage, UserQuery, UserWithTweets } from './model'
+import { AllUsersQuery, TopUsers, UserIdParams, UserPage, UserWithTweets } from './model'
 import { findTopUsers, findUser, findUsers } from './repository'
 
 const TAG = 'users'
@@ -45,7 +46,7 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
           tag: TAG,
           summary: 'The 5 users with the most followers',
           description: 'Most followers first; users with the same count come in id order.',
-          query: TopUsersQuery,
+          query: NoQuery,
           success: TopUsers,
           answering: 'cached',
         },
@@ -61,7 +62,7 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
           tag: TAG,
           summary: 'One user by id',
           description: 'The stored author with this id, as last collected, with the number of its stored tweets.',
-          query: UserQuery,
+          query: NoQuery,
           params: UserIdParams,
           missing: 'No stored user has this id.',
           success: UserWithTweets,

@@ -20,7 +20,6 @@ export type User = Static<typeof User>
 export const AllUsersQuery = t.Object({ limit: t.Optional(LimitParam), cursor: t.Optional(CursorParam) })
 export const UserPage = Page(User, 'UserPage', 'Users, by id')
 
-export const TopUsersQuery = t.Object({})
 export const TopUsers = Aggregate(User, 'TopUsers', 'The 5 users with the most followers, most first; ties by id')
 
 export const UserWithTweets = t.Object(
@@ -33,4 +32,3 @@ export const UserWithTweets = t.Object(
 )
 
 export const UserIdParams = t.Object({ id: IdParam('id', 'Id of the user.') })
-export const UserQuery = t.Object({})

@@ -42,6 +42,7 @@ import { storePage } from '../src/collector/store'
 import { loadConfig, type MysqlConfig } from '../src/config'
 import { applySchema } from '../src/db/schema'
 import { connectionOptions } from '../src/db/session'
+import { systemClock } from '../src/domain/clock'
 import { encodeCursor } from '../src/http/pagination'
 import { createWriterPool } from '../src/root'
 import { type LoadResult, runWrk } from './bench/wrk'
@@ -787,7 +788,9 @@ async function collectorStorage() {
     // As in a run: one memory of stored users across pages.
     const storedUsers = new Map<string, string>()
     try {
-      return await timed((page) => storePage(db, 'devops', parsePage(page, 'devops', tracked), 100, storedUsers))
+      return await timed((page) =>
+        storePage(db, 'devops', parsePage(page, 'devops', tracked), 100, { storedUsers, clock: systemClock }),
+      )
     } finally {
       await db.close()
     }

@@ -1,9 +1,10 @@
 import type { Config } from '../config'
 import type { Database } from '../db/sql'
+import { type Clock, systemClock } from '../domain/clock'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
 import { collect, type PageProgress, type RunSummary } from './run'
-import { createSampleSource } from './sample-source'
+import { createSampleSource, SAMPLE_FILE } from './sample-source'
 import type { SearchSource } from './source'
 import { createXApiSource } from './x-api-source'
 
@@ -21,13 +22,13 @@ export interface Collector {
   stop(): Promise<void>
 }
 
-function createSource(config: Config['collector'], logger: Logger): SearchSource {
+function createSource(config: Config['collector'], logger: Logger, clock: Clock): SearchSource {
   if (config.source === 'twitter') return createXApiSource(config)
   logger.warn(
     { event: { action: 'collector-sample-data' } },
     'TWITTER_BEARER_TOKEN is not set: loading the bundled sample data (synthetic tweets, not from X)',
   )
-  return createSampleSource()
+  return createSampleSource(SAMPLE_FILE, clock(), clock)
 }
 
 export function createCollector(deps: {
@@ -39,14 +40,17 @@ export function createCollector(deps: {
   onPage?: (progress: PageProgress) => void
   random?: () => number
   onCommit?: () => void
+  /** The date the collector lives at; the system's unless a test pins it. */
+  clock?: Clock
 }): Collector {
-  const source = deps.source ?? createSource(deps.config, deps.logger)
+  const clock = deps.clock ?? systemClock
+  const source = deps.source ?? createSource(deps.config, deps.logger, clock)
   const abort = new AbortController()
   let current: Promise<RunSummary> | null = null
   let timer: ReturnType<typeof setInterval> | null = null
 
   const run = () => {
-    current ??= collect({ ...deps, source }, abort.signal)
+    current ??= collect({ ...deps, source, clock }, abort.signal)
       .catch((error: unknown) => {
         // Only the lock connection and the hashtag registration can throw here: the database is away.
         deps.logger.error({ err: error, event: { action: 'collection-failed' } }, 'collection could not start')

@@ -26,6 +26,9 @@ beforeEach(async () => {
 afterEach(() => database.drop())
 
 const version = async () => ((await database.admin.query('SELECT version FROM data_version')) as any)[0][0]?.version ?? null
+/** The refresh's clock, pinned: a written row is dated by it, not by the machine's date. */
+const MEASURED_AT = Date.UTC(2026, 11, 1, 12, 5, 6, 789)
+const clock = () => MEASURED_AT
 const m = (likes: number, impressions: number | null = null) => ({ likes, retweets: 2, replies: 3, quotes: 4, impressions })
 
 describe('which tweets the refresh measures', () => {
@@ -48,14 +51,18 @@ describe('which tweets the refresh measures', () => {
 describe('writing what a lookup answered', () => {
   test('rows are inserted and updated with the facts of the stored tweet, engagement summed, and the data version moves', async () => {
     const before = await version()
-    const written = await storeMetrics(database.writer, [
-      { id: '1', metrics: m(10, 100) },
-      { id: '2', metrics: m(20) },
-      { id: '404', metrics: m(1) },
-    ])
+    const written = await storeMetrics(
+      database.writer,
+      [
+        { id: '1', metrics: m(10, 100) },
+        { id: '2', metrics: m(20) },
+        { id: '404', metrics: m(1) },
+      ],
+      clock,
+    )
     expect(written).toBe(2)
     const [rows] = (await database.admin.query(
-      'SELECT id, created_at, lang, kind, likes, impressions, engagement, updated_at > UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE AS fresh FROM tweet_metrics ORDER BY id',
+      'SELECT id, created_at, lang, kind, likes, impressions, engagement, updated_at FROM tweet_metrics ORDER BY id',
     )) as any
     expect(rows).toEqual([
       {
@@ -66,7 +73,7 @@ describe('writing what a lookup answered', () => {
         likes: '10',
         impressions: '100',
         engagement: '19',
-        fresh: 1,
+        updated_at: '2026-12-01 12:05:06.789',
       },
       {
         id: '2',
@@ -76,7 +83,7 @@ describe('writing what a lookup answered', () => {
         likes: '20',
         impressions: null,
         engagement: '29',
-        fresh: 1,
+        updated_at: '2026-12-01 12:05:06.789',
       },
       {
         id: '4',
@@ -86,17 +93,17 @@ describe('writing what a lookup answered', () => {
         likes: '1',
         impressions: null,
         engagement: '4',
-        fresh: 0,
+        updated_at: '2026-12-01 11:30:00.000',
       },
     ])
     expect(await version()).not.toBe(before)
   })
 
   test('when nothing of the answer is stored, then nothing is written and the data version stays', async () => {
-    await storeMetrics(database.writer, [{ id: '1', metrics: m(1) }])
+    await storeMetrics(database.writer, [{ id: '1', metrics: m(1) }], clock)
     const before = await version()
-    expect(await storeMetrics(database.writer, [])).toBe(0)
-    expect(await storeMetrics(database.writer, [{ id: '404', metrics: m(1) }])).toBe(0)
+    expect(await storeMetrics(database.writer, [], clock)).toBe(0)
+    expect(await storeMetrics(database.writer, [{ id: '404', metrics: m(1) }], clock)).toBe(0)
     expect(await version()).toBe(before)
   })
 
@@ -106,7 +113,7 @@ describe('writing what a lookup answered', () => {
     const held = await withNamedLock(database.config, name, async (hold) => hold.fence)
     if (!held.acquired) throw new Error('the test could not take the lock')
     const fence = held.result
-    await expect(storeMetrics(database.writer, [{ id: '1', metrics: m(1) }], fence)).rejects.toThrow('lock was lost')
+    await expect(storeMetrics(database.writer, [{ id: '1', metrics: m(1) }], clock, fence)).rejects.toThrow('lock was lost')
     const [rows] = (await database.admin.query('SELECT id FROM tweet_metrics WHERE id = 1')) as any
     expect(rows).toEqual([])
   })

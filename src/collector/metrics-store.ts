@@ -1,6 +1,7 @@
 import { BUMP_VERSION } from '../db/data-version'
 import { LockLostError, stillHeld } from '../db/lock'
 import type { Database, Row, Sql, Statement } from '../db/sql'
+import type { Clock } from '../domain/clock'
 import { engagementOf } from '../domain/engagement'
 import { toMysqlUtc } from '../domain/time'
 import type { MetricsRecord } from './page'
@@ -58,7 +59,7 @@ interface FactsRow extends Row {
  * written. With `fence`, the lock's check runs in the transaction and a run that lost the lock
  * writes nothing. Returns how many tweets were written.
  */
-export async function storeMetrics(db: Database, updates: MetricsUpdate[], fence?: Statement): Promise<number> {
+export async function storeMetrics(db: Database, updates: MetricsUpdate[], clock: Clock, fence?: Statement): Promise<number> {
   if (updates.length === 0) return 0
   const byId = new Map(updates.map((update) => [update.id, update.metrics]))
   return db.transaction(async (tx) => {
@@ -72,7 +73,7 @@ export async function storeMetrics(db: Database, updates: MetricsUpdate[], fence
     if (fence !== undefined && !stillHeld(results[0])) throw new LockLostError('another session holds it now')
     const stored = results.at(-1) as FactsRow[]
     if (stored.length === 0) return 0
-    const now = toMysqlUtc(new Date().toISOString())
+    const now = toMysqlUtc(new Date(clock()).toISOString())
     await tx.batch(
       [
         {

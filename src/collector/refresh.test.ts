@@ -273,36 +273,46 @@ describe('refreshing the metrics of young tweets', () => {
 })
 
 describe('the sample source', () => {
-  test('when the service collects from the sample twice, hours apart, then the young tweets are measured and their metrics grow, never shrink', async () => {
-    let offsetMs = 0
-    const source = createSampleSource(SAMPLE_FILE, Date.now(), () => Date.now() + offsetMs)
-    const config = { ...collectorConfigFor(world.fake, { COLLECT_SOURCE: 'sample' }), source: 'sample' as const }
-    const { collector, registry } = collectorHarness(world.database.writer, config, source)
-    const first = await collector.run()
-    expect(first.metricsRefresh!.outcome).toBe('ok')
-    const before = new Map((await storedMetrics()).map((m) => [m.id, m]))
-    expect(before.size).toBeGreaterThan(0)
+  // Fixed instants far from any test run: the sample and the collector must mean the same thing on any day.
+  const instants = ['2011-03-01T08:00:00.000Z', '2031-07-15T03:30:00.000Z', '2077-12-31T21:00:00.000Z']
+  for (const instant of instants) {
+    test(`when the service collects from the sample twice, hours apart, at ${instant}, then the young tweets are measured and their metrics grow, never shrink`, async () => {
+      let at = Date.parse(instant)
+      const clock = () => at
+      const source = createSampleSource(SAMPLE_FILE, clock(), clock)
+      const config = { ...collectorConfigFor(world.fake, { COLLECT_SOURCE: 'sample' }), source: 'sample' as const }
+      const { collector, registry } = collectorHarness(world.database.writer, config, source, clock)
+      const first = await collector.run()
+      expect(first.metricsRefresh!.outcome).toBe('ok')
+      const before = new Map((await storedMetrics()).map((m) => [m.id, m]))
+      expect(before.size).toBeGreaterThan(0)
 
-    offsetMs = 6 * 3_600_000
-    const second = await collector.run()
-    expect(second.metricsRefresh).toMatchObject({ outcome: 'ok', notFound: 0 })
-    expect(second.metricsRefresh!.updated).toBeGreaterThan(0)
-    const after = await storedMetrics()
-    let grew = 0
-    for (const row of after) {
-      const old = before.get(row.id)
-      if (old === undefined) continue
-      for (const field of ['likes', 'retweets', 'replies', 'quotes', 'engagement'])
-        expect({ id: row.id, field, shrank: Number(row[field]) < Number(old[field]) }).toEqual({
-          id: row.id,
-          field,
-          shrank: false,
-        })
-      if (Number(row.engagement) > Number(old.engagement)) grew++
-    }
-    expect(grew).toBeGreaterThan(0)
-    // The sample is not the X API: nothing it answers is billed.
-    expect(await metric(registry, 'twitter_collector_lookup_posts_total')).toEqual([{ value: 0, labels: {} }])
-    expect(world.fake.lookups).toEqual([])
-  })
+      at += 6 * 3_600_000
+      const second = await collector.run()
+      // The second search finds nothing new: the sample's ids still follow its times.
+      expect(second.hashtags.map((h) => h.newTweets)).toEqual(second.hashtags.map(() => 0))
+      expect(second.metricsRefresh).toMatchObject({ outcome: 'ok', notFound: 0 })
+      expect(second.metricsRefresh!.updated).toBeGreaterThan(0)
+      const after = await storedMetrics()
+      let grew = 0
+      for (const row of after) {
+        const old = before.get(row.id)
+        if (old === undefined) continue
+        for (const field of ['likes', 'retweets', 'replies', 'quotes', 'engagement'])
+          expect({ id: row.id, field, shrank: Number(row[field]) < Number(old[field]) }).toEqual({
+            id: row.id,
+            field,
+            shrank: false,
+          })
+        if (Number(row.engagement) > Number(old.engagement)) grew++
+      }
+      expect(grew).toBeGreaterThan(0)
+      // Rows are dated by the collector's clock, not the machine's.
+      expect(after.every((row) => Date.parse(`${row.updated_at.replace(' ', 'T')}Z`) <= at)).toBe(true)
+      expect(after.some((row) => Date.parse(`${row.updated_at.replace(' ', 'T')}Z`) === at)).toBe(true)
+      // The sample is not the X API: nothing it answers is billed.
+      expect(await metric(registry, 'twitter_collector_lookup_posts_total')).toEqual([{ value: 0, labels: {} }])
+      expect(world.fake.lookups).toEqual([])
+    })
+  }
 })

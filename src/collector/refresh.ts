@@ -1,6 +1,7 @@
 import type { CollectorConfig } from '../config'
 import type { LockHold } from '../db/lock'
 import type { Database } from '../db/sql'
+import type { Clock } from '../domain/clock'
 import { toMysqlUtc } from '../domain/time'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
@@ -30,6 +31,8 @@ export interface RefreshDeps {
   config: CollectorConfig
   logger: Logger
   metrics: CollectorMetrics
+  /** Which posts are young, and when their metrics were read. */
+  clock: Clock
   /** Called after each commit: answers cached in this process are no longer current. */
   onCommit?: () => void
 }
@@ -70,7 +73,7 @@ export async function refreshMetrics(
   const run = emptyRefreshRun('ok')
   try {
     if (signal.aborted) throw stopping(signal)
-    const createdAfter = toMysqlUtc(new Date(Date.now() - config.metricsRefresh.maxAgeMs).toISOString())
+    const createdAfter = toMysqlUtc(new Date(deps.clock() - config.metricsRefresh.maxAgeMs).toISOString())
     const measuredBefore = runStartedAt === undefined ? null : toMysqlUtc(new Date(runStartedAt).toISOString())
     const ids = await tweetsToRefresh(deps.db, createdAfter, budget * LOOKUP_MAX_IDS, measuredBefore)
     for (let start = 0; start < ids.length; start += LOOKUP_MAX_IDS) {
@@ -91,7 +94,7 @@ export async function refreshMetrics(
       for (const [id, metrics] of parsed.metrics) if (asked.has(id)) updates.push({ id, metrics })
       run.skipped += parsed.skipped.length + (parsed.metrics.size - updates.length)
       if (signal.aborted) throw stopping(signal)
-      run.updated += await storeMetrics(deps.db, updates, hold?.fence)
+      run.updated += await storeMetrics(deps.db, updates, deps.clock, hold?.fence)
       deps.onCommit?.()
       // The window is spent: the next lookup would get a 429.
       if (response.rateLimit?.remaining === 0 && start + LOOKUP_MAX_IDS < ids.length) {

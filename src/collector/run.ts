@@ -3,6 +3,7 @@ import { commitWait } from '../db/data-version'
 import { DatabaseUnavailableError } from '../db/errors'
 import { type LockHold, LockLostError, withNamedLock } from '../db/lock'
 import type { Database } from '../db/sql'
+import type { Clock } from '../domain/clock'
 import type { Logger } from '../observability/logger'
 import type { CollectorMetrics } from '../observability/metrics'
 import { type FetchState, fetchPage, stopOf } from './fetch-policy'
@@ -51,6 +52,8 @@ export interface CollectorDeps {
   onPage?: (progress: PageProgress) => void
   /** Randomness of the retry jitter. */
   random?: () => number
+  /** The date: which since_id has aged, which posts are young, when rows were written. */
+  clock: Clock
   /** Called after each commit: answers cached in this process are no longer current. */
   onCommit?: () => void
 }
@@ -65,7 +68,7 @@ export async function collect(deps: CollectorDeps, signal: AbortSignal = new Abo
     const result = { ...summary, source: source.name, durationMs: Math.round(performance.now() - started) }
     metrics.runs.inc({ outcome: result.outcome })
     if (result.outcome !== 'skipped') metrics.runDuration.observe(result.durationMs / 1000)
-    if (result.outcome === 'success') metrics.lastSuccess.set(Date.now() / 1000)
+    if (result.outcome === 'success') metrics.lastSuccess.set(deps.clock() / 1000)
     logger[result.outcome === 'success' || result.outcome === 'skipped' ? 'info' : 'warn'](
       {
         event: {
@@ -113,7 +116,7 @@ async function collectLocked(
   hold: LockHold,
 ): Promise<Omit<RunSummary, 'durationMs' | 'source'>> {
   const { config, logger, source } = deps
-  const startedAt = Date.now()
+  const startedAt = deps.clock()
   logger.info(
     { event: { action: 'collection-started' }, twitter: { source: source.name, hashtags: config.hashtags.length } },
     `collecting ${config.hashtags.length} hashtags from ${source.name}`,
@@ -164,7 +167,7 @@ async function collectHashtag(
   let newestId: string | null = null
   let stop: Stop | undefined
   try {
-    let request: SearchRequest = { tag, sinceId: usableSinceId(await sinceIdOf(db, tag)), nextToken: null }
+    let request: SearchRequest = { tag, sinceId: usableSinceId(await sinceIdOf(db, tag), deps.clock()), nextToken: null }
     for (;;) {
       if (signal.aborted) throw stopOf(signal)
       if (summary.pages === config.maxPages) {
@@ -179,7 +182,11 @@ async function collectHashtag(
       summary.partialErrors += page.partialErrorCount
       summary.tweets += page.resultCount
       if (signal.aborted) throw stopOf(signal)
-      const stored = await storePage(db, tag, page, summary.tweets, state.storedUsers, hold.fence)
+      const stored = await storePage(db, tag, page, summary.tweets, {
+        storedUsers: state.storedUsers,
+        fence: hold.fence,
+        clock: deps.clock,
+      })
       deps.onCommit?.()
       const skipped = [...page.skipped, ...stored.refused]
       logPageProblems(deps, tag, summary.pages, page, skipped)

@@ -24,7 +24,8 @@ const kindOfTweet = (tweet: any) => kindOf(tweet.referenced_tweets)
 
 /** The sample as the collector stores it: through the sample source and the page parser. */
 async function collected(): Promise<TweetRecord[]> {
-  const source = createSampleSource(SAMPLE_FILE, Date.UTC(2027, 0, 1))
+  // Loaded at the file's own time, ids are the file's: the stored tweets can be told by them.
+  const source = createSampleSource(SAMPLE_FILE, Date.parse(sample.generated_at))
   const stored = new Map<string, TweetRecord>()
   for (const tag of TRACKED) {
     let nextToken: string | null = null

@@ -4,6 +4,7 @@ import { loadConfig } from '../config'
 import { parseLookup } from './lookup'
 import { type MetricsRecord, parsePage, type TweetRecord, type UserRecord } from './page'
 import { createSampleSource, grown, SAMPLE_FILE, SAMPLE_GROWTH_MS } from './sample-source'
+import { snowflakeTime } from './since-id'
 
 /** Everything the sample holds, read through the same source interface and parser as the collector's. */
 async function readAll(now: number) {
@@ -61,6 +62,25 @@ describe('bundled sample data', () => {
       expect(Math.max(...times)).toBeLessThanOrEqual(loadedAt)
       expect(Math.min(...times)).toBeGreaterThanOrEqual(loadedAt - 7 * 24 * 3_600_000)
       expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(5 * 24 * 3_600_000)
+    }
+  })
+
+  test('every tweet id carries its created_at as a snowflake does, and so do the ids it references, whenever it is loaded', async () => {
+    for (const loadedAt of [Date.UTC(2011, 0, 1), now, Date.UTC(2079, 0, 1)]) {
+      const source = createSampleSource(SAMPLE_FILE, loadedAt)
+      for (const tag of loadConfig({}).collector.hashtags) {
+        let nextToken: string | null = null
+        do {
+          const body = (await source.search({ tag, sinceId: null, nextToken })).body as any
+          for (const tweet of body.data ?? []) {
+            expect([tweet.id, snowflakeTime(tweet.id)]).toEqual([tweet.id, Date.parse(tweet.created_at)])
+            // What a post references is older than the post.
+            for (const ref of tweet.referenced_tweets ?? [])
+              expect(snowflakeTime(ref.id)).toBeLessThanOrEqual(snowflakeTime(tweet.id))
+          }
+          nextToken = body.meta.next_token ?? null
+        } while (nextToken !== null)
+      }
     }
   })
 
@@ -149,6 +169,9 @@ describe('post lookups of the bundled sample', () => {
     const [known] = await someIds(1)
     const source = createSampleSource(SAMPLE_FILE, now, () => now)
     const body = (await source.lookupTweets([known!, '42'])).body as any
+    // Ids of the file as it is, not moved to the load time, are not the loaded sample's.
+    const fileId = (JSON.parse(readFileSync(SAMPLE_FILE, 'utf8')) as any).pages.devops[0].data[0].id
+    expect(((await source.lookupTweets([fileId])).body as any).errors[0].value).toBe(fileId)
     expect(body.data.map((t: any) => t.id)).toEqual([known])
     expect(body.includes.users.map((u: any) => u.id)).toEqual([body.data[0].author_id])
     expect(body.errors).toEqual([

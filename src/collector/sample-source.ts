@@ -68,11 +68,44 @@ export function grown(tweet: Pick<SampleTweet, 'id' | 'public_metrics'>, ageMs: 
   return metrics
 }
 
-/** The page's tweets newer than `sinceId`, with created_at moved by `shiftMs`; meta recomputed as the API would. */
-function replay(page: SearchPage, sinceId: string | null, shiftMs: number): SearchPage {
-  const data = (page.data ?? [])
-    .filter((tweet) => sinceId === null || BigInt(tweet.id) > BigInt(sinceId))
-    .map((tweet) => ({ ...tweet, created_at: new Date(Date.parse(tweet.created_at) + shiftMs).toISOString() }))
+/**
+ * The sample moved in time by `ms`: a tweet's created_at and every tweet id (its own and those it
+ * references) by the same amount, so that an id's snowflake time stays its created_at. User ids are
+ * not times and stay.
+ */
+interface TimeShift {
+  ms: number
+  tweet(tweet: SampleTweet): SampleTweet
+  /** The file's id of a moved id; null for an id that no moved tweet can have. */
+  original(id: string): string | null
+}
+
+function timeShift(ms: number): TimeShift {
+  // Snowflake ids hold milliseconds above their 22 low bits.
+  const idShift = BigInt(Math.round(ms)) << 22n
+  const moved = (id: string) => String(BigInt(id) + idShift)
+  return {
+    ms,
+    tweet: (tweet) => ({
+      ...tweet,
+      id: moved(tweet.id),
+      created_at: new Date(Date.parse(tweet.created_at) + ms).toISOString(),
+      // The sample's own references: a list of { type, id } (the page schema leaves it untyped).
+      ...(Array.isArray(tweet.referenced_tweets)
+        ? { referenced_tweets: tweet.referenced_tweets.map((ref: { id: string }) => ({ ...ref, id: moved(ref.id) })) }
+        : {}),
+    }),
+    original(id) {
+      if (!/^[0-9]{1,20}$/.test(id)) return null
+      const value = BigInt(id) - idShift
+      return value > 0n ? String(value) : null
+    },
+  }
+}
+
+/** The page's tweets newer than `sinceId` (a moved id), moved by `shift`; meta recomputed as the API would. */
+function replay(page: SearchPage, sinceId: string | null, shift: TimeShift): SearchPage {
+  const data = (page.data ?? []).map(shift.tweet).filter((tweet) => sinceId === null || BigInt(tweet.id) > BigInt(sinceId))
   if (data.length === 0) return EMPTY
   const authors = new Set(data.map((tweet) => tweet.author_id))
   // A page cut by since_id is the last one: everything after it is older still.
@@ -95,7 +128,7 @@ function replay(page: SearchPage, sinceId: string | null, shiftMs: number): Sear
  */
 export function createSampleSource(file = SAMPLE_FILE, now = Date.now(), clock: () => number = Date.now): SearchSource {
   const sample = JSON.parse(readFileSync(file, 'utf8')) as SampleFile
-  const shiftMs = now - Date.parse(sample.generated_at)
+  const shift = timeShift(now - Date.parse(sample.generated_at))
   // Every tweet and user of every page, by id (own properties only, like the pages), for lookups.
   const tweets = new Map<string, SampleTweet>()
   const users = new Map<string, SampleUser>()
@@ -111,7 +144,7 @@ export function createSampleSource(file = SAMPLE_FILE, now = Date.now(), clock: 
       // Own properties only: a hashtag may be named like a member of Object.prototype (#constructor).
       const pages = Object.hasOwn(sample.pages, tag) ? sample.pages[tag]! : [EMPTY]
       const index = nextToken === null ? 0 : pages.findIndex((_, i) => i > 0 && pages[i - 1]!.meta.next_token === nextToken)
-      const page = index === -1 ? EMPTY : replay(pages[index]!, sinceId, shiftMs)
+      const page = index === -1 ? EMPTY : replay(pages[index]!, sinceId, shift)
       return { body: page, rateLimit: null }
     },
     async lookupTweets(ids: string[]): Promise<SearchResponse> {
@@ -121,19 +154,17 @@ export function createSampleSource(file = SAMPLE_FILE, now = Date.now(), clock: 
       }
       const at = clock()
       const asked = [...new Set(ids)]
+      const inSample = (id: string) => {
+        const original = shift.original(id)
+        return original === null ? undefined : tweets.get(original)
+      }
       const found = asked.flatMap((id) => {
-        const tweet = tweets.get(id)
+        const tweet = inSample(id)
         if (tweet === undefined) return []
-        const createdAt = Date.parse(tweet.created_at) + shiftMs
-        return [
-          {
-            ...tweet,
-            created_at: new Date(createdAt).toISOString(),
-            public_metrics: grown(tweet, at - createdAt),
-          },
-        ]
+        const moved = shift.tweet(tweet)
+        return [{ ...moved, public_metrics: grown(tweet, at - Date.parse(moved.created_at)) }]
       })
-      const missing = asked.filter((id) => !tweets.has(id))
+      const missing = asked.filter((id) => inSample(id) === undefined)
       const authors = new Set(found.map((tweet) => tweet.author_id))
       // As the API answers: data only when a post was found, errors only when one was not.
       const body = {

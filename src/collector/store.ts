@@ -2,6 +2,7 @@ import { BUMP_VERSION, bumpVersion } from '../db/data-version'
 import { LockLostError, stillHeld } from '../db/lock'
 import type { Database, Row, Sql, Statement } from '../db/sql'
 import { quarterOf as absoluteQuarterOf, hourOf } from '../domain/buckets'
+import type { Clock } from '../domain/clock'
 import { engagementOf } from '../domain/engagement'
 import { toMysqlUtc } from '../domain/time'
 import { advancesSinceId, type HashtagOutcome } from './outcome'
@@ -34,8 +35,8 @@ export async function registerHashtags(db: Database, tags: string[]): Promise<vo
   })
 }
 
-/** The current time as a UTC DATETIME(3) literal. */
-const nowUtc = () => toMysqlUtc(new Date().toISOString())
+/** The clock's time as a UTC DATETIME(3) literal. */
+const utcLiteral = (clock: Clock) => toMysqlUtc(new Date(clock()).toISOString())
 
 /*
  * Upserts name the proposed row with VALUES(col). MySQL 8.0.20+ (8.4 included) deprecates it in
@@ -47,13 +48,13 @@ const nowUtc = () => toMysqlUtc(new Date().toISOString())
  * Inserts new authors and refreshes known ones. updated_at is assigned first (MySQL applies the
  * assignments in order) and only moves when something changed, so unchanged users are not written.
  */
-const upsertUsers = (page: ParsedPage): Statement => ({
+const upsertUsers = (page: ParsedPage, now: string): Statement => ({
   sql: `INSERT INTO users (id, username, name, followers_count, updated_at) VALUES ?
         ON DUPLICATE KEY UPDATE
           updated_at = IF(username <=> VALUES(username) AND name <=> VALUES(name) AND followers_count <=> VALUES(followers_count),
                           updated_at, VALUES(updated_at)),
           username = VALUES(username), name = VALUES(name), followers_count = VALUES(followers_count)`,
-  params: [page.users.map((user) => [user.id, user.username, user.name, user.followersCount, nowUtc()])],
+  params: [page.users.map((user) => [user.id, user.username, user.name, user.followersCount, now])],
 })
 
 /** Ids compared as exact unsigned integers (CAST): with strings, MySQL's IN list is twice as slow on a large table. */
@@ -100,8 +101,7 @@ function insertHashtags(tweets: TweetRecord[]): Statement {
  * The metrics the search gave, for every tweet of the page that has them (known tweets too: the
  * counts have grown since). The tweet's own facts are written once, with its first metrics.
  */
-function upsertMetrics(tweets: TweetRecord[]): Statement {
-  const now = nowUtc()
+function upsertMetrics(tweets: TweetRecord[], now: string): Statement {
   return {
     sql: `INSERT INTO tweet_metrics (id, created_at, lang, kind, likes, retweets, replies, quotes, impressions, engagement, updated_at)
           VALUES ?
@@ -209,10 +209,10 @@ export async function storePage(
   tag: string,
   page: ParsedPage,
   resultCountSoFar: number,
-  storedUsers: StoredUsers = new Map(),
-  fence?: Statement,
+  { storedUsers = new Map(), fence, clock }: PageWrite,
 ): Promise<StoredPage> {
-  const store = (tweets: TweetRecord[]) => storeTweets(db, tag, subPage(page, tweets), resultCountSoFar, storedUsers, fence)
+  const write = { storedUsers, fence, now: utcLiteral(clock) }
+  const store = (tweets: TweetRecord[]) => storeTweets(db, tag, subPage(page, tweets), resultCountSoFar, write)
   async function storeOrSplit(tweets: TweetRecord[]): Promise<StoredPage> {
     try {
       return { ...(await store(tweets)), refused: [] }
@@ -234,6 +234,13 @@ export async function storePage(
     }
   }
   return storeOrSplit(page.tweets)
+}
+
+/** How a page is written: which users this run wrote already, the lock's fence, the clock that dates the rows. */
+export interface PageWrite {
+  storedUsers?: StoredUsers
+  fence?: Statement
+  clock: Clock
 }
 
 const EMPTY_COUNTS: PageCounts = { newRows: 0, newTweets: 0, knownTweets: 0, users: 0 }
@@ -262,14 +269,13 @@ async function storeTweets(
   tag: string,
   page: ParsedPage,
   resultCountSoFar: number,
-  storedUsers: StoredUsers,
-  fence: Statement | undefined,
+  { storedUsers, fence, now }: { storedUsers: StoredUsers; fence: Statement | undefined; now: string },
 ): Promise<PageCounts> {
   const changedUsers = page.users.filter((user) => storedUsers.get(user.id) !== signatureOf(user))
   const counts = await db.transaction(async (tx) => {
     const reads: Statement[] = [
       ...(fence === undefined ? [] : [fence]),
-      ...(changedUsers.length > 0 ? [upsertUsers({ ...page, users: changedUsers })] : []),
+      ...(changedUsers.length > 0 ? [upsertUsers({ ...page, users: changedUsers }, now)] : []),
       ...(page.tweets.length > 0 ? [storedRows(page)] : []),
     ]
     const results = reads.length > 0 ? await tx.batch(reads) : []
@@ -279,7 +285,7 @@ async function storeTweets(
     await tx.batch(
       [
         ...(rows.length > 0 ? [insertTweets(rows), ...addCounts(rows, known), ...hashtagsOf(rows)] : []),
-        ...(page.tweets.some((tweet) => tweet.metrics !== null) ? [upsertMetrics(page.tweets)] : []),
+        ...(page.tweets.some((tweet) => tweet.metrics !== null) ? [upsertMetrics(page.tweets, now)] : []),
         {
           sql: `UPDATE hashtags SET last_collected_at = UTC_TIMESTAMP(3), last_result_count = ?, last_outcome = 'in_progress' WHERE tag = ?`,
           params: [resultCountSoFar, tag],

@@ -6,6 +6,7 @@ import type { SearchSource } from '../../src/collector/source'
 import { createXApiSource } from '../../src/collector/x-api-source'
 import { type CollectorConfig, loadConfig } from '../../src/config'
 import type { Database } from '../../src/db/sql'
+import type { Clock } from '../../src/domain/clock'
 import { createLogger } from '../../src/observability/logger'
 import { createCollectorMetrics } from '../../src/observability/metrics'
 import { CapturedLog } from './app'
@@ -25,8 +26,16 @@ export function collectorConfigFor(fake: FakeXApi, env: Record<string, string> =
   }).collector
 }
 
-/** The real collector with the real twitter-api-v2 client (unless another source is given), its log and metrics captured. */
-export function collectorHarness(db: Database, config: CollectorConfig, source: SearchSource = createXApiSource(config)) {
+/**
+ * The real collector with the real twitter-api-v2 client (unless another source is given), its log
+ * and metrics captured; its date is the machine's unless `clock` pins it.
+ */
+export function collectorHarness(
+  db: Database,
+  config: CollectorConfig,
+  source: SearchSource = createXApiSource(config),
+  clock?: Clock,
+) {
   const log = new CapturedLog()
   const registry = new Registry()
   const pages: string[] = []
@@ -38,6 +47,7 @@ export function collectorHarness(db: Database, config: CollectorConfig, source: 
     source,
     onPage: (p) => pages.push(`${p.tag}:${p.page}`),
     random: () => 0.5,
+    ...(clock === undefined ? {} : { clock }),
   })
   return { collector, log, registry, pages }
 }

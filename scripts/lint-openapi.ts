@@ -20,8 +20,8 @@ const unreachable = () => Promise.reject(new Error('the OpenAPI lint reads no da
 const db = { config: {}, rows: unreachable, run: unreachable } as unknown as Database
 const app = createApp({
   db,
-  tables: [],
-  lifecycle: { shuttingDown: false },
+  schema: new Map(),
+  lifecycle: { shuttingDown: false, starting: null },
   logger: createLogger({ level: 'fatal' }),
   registry: new Registry(),
   cache: createResponseCache({ current: unreachable, known: () => null, invalidate() {} }, 0, 1_000),

@@ -2,8 +2,10 @@ import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 import type { Registry } from 'prom-client'
 import pkg from '../package.json'
+import type { Shape } from './db/catalogue'
 import type { Database } from './db/sql'
-import type { Lifecycle } from './domain/lifecycle'
+import { type Lifecycle, schemaUsable } from './domain/lifecycle'
+import { UnavailableError } from './domain/unavailable'
 import { corsPolicy } from './http/cors'
 import { errorHandler, notFound } from './http/errors'
 import { METRICS_PATH, metricsPlugin } from './http/metrics'
@@ -22,8 +24,8 @@ import type { Logger } from './observability/logger'
 
 export interface AppDeps {
   db: Database
-  /** Tables the schema files create; readiness checks that they exist. */
-  tables: string[]
+  /** The tables the schema files declare; readiness checks that the database holds them. */
+  schema: Shape
   lifecycle: Lifecycle
   logger: Logger
   /** The service's own metrics, served at /metrics beside the HTTP ones. */
@@ -46,6 +48,9 @@ Lists are paginated with \`limit\` and the opaque \`next_cursor\` (also sent as 
 Every error is RFC 9457 \`application/problem+json\` naming the parameter at fault.
 Ids are 64-bit and always strings.`
 
+/** Retry-After of a data request while the schema is applied: migrations take seconds to minutes. */
+const STARTING_RETRY_AFTER_SECONDS = 5
+
 export const SWAGGER_PATH = '/swagger'
 export const SPEC_PATH = `${SWAGGER_PATH}/json`
 
@@ -65,7 +70,7 @@ export function createApp(deps: AppDeps) {
     tweetsModule(deps.db, cache, deps.logger),
     usersModule(deps.db, cache),
     hashtagsModule(deps.db, cache),
-    healthModule(deps.db, deps.tables, deps.lifecycle),
+    healthModule(deps.db, deps.schema, deps.lifecycle),
   ]
   const basePath = deps.publicBaseUrl === undefined ? '' : new URL(deps.publicBaseUrl).pathname.replace(/\/+$/, '')
   // The paths and components come from the routes' declarations (src/http/route.ts): the plugin's own
@@ -117,6 +122,12 @@ export function createApp(deps: AppDeps) {
     )
     .use(swaggerAssets())
     .use(problemsModule())
+    // While the schema is applied (or cannot be), the tables are not read: data routes answer 503.
+    .onBeforeHandle({ as: 'global' }, ({ path }) => {
+      const starting = deps.lifecycle.starting
+      if (starting !== null && !schemaUsable(deps.lifecycle) && path.startsWith('/api/'))
+        throw new UnavailableError(`the service is starting: ${starting.detail}`, STARTING_RETRY_AFTER_SECONDS)
+    })
   for (const module of modules) app.use(module)
   app
     // Everything else: one route, so that metrics and logs label unknown paths with one value.

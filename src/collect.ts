@@ -1,6 +1,7 @@
 import type { HashtagRun, RunSummary } from './collector/run'
-import { applySchema } from './db/schema'
+import { readSqlFiles, SchemaError } from './db/schema'
 import { composeCollect } from './root'
+import { prepareSchema } from './schema-start'
 import { onStopSignals } from './stop-signals'
 
 /**
@@ -11,7 +12,7 @@ import { onStopSignals } from './stop-signals'
  * try again later), 128 + the signal's number (130, 143) when a second signal ends it at once.
  */
 
-const { config, say, writer, collector } = composeCollect(
+const { config, logger, say, writer, collector } = composeCollect(
   (p) => `#${p.tag} page ${p.page}: ${p.tweets} tweets, ${p.newTweets} new, ${p.knownTweets} known, ${p.users} users`,
 )
 // The run ends between requests once stopped; the summary below is printed and the process exits by itself.
@@ -27,10 +28,16 @@ onStopSignals(
 )
 
 try {
-  await applySchema(config.mysql)
+  // No wait for an unreachable database: a person or a scheduler runs this, and tries again.
+  await prepareSchema({ config: config.mysql, files: readSqlFiles(), logger, unreachableForMs: 0 })
 } catch (error) {
-  // A database that is down or refuses the credentials is a message for a person, not a stack trace.
-  say.error(`the database could not be prepared: ${(error as Error).message}`)
+  // A database that is down, refuses the credentials, or whose schema cannot be applied (the file and
+  // the server's code are named) is a message for a person, not a stack trace.
+  say.error(
+    error instanceof SchemaError
+      ? `the schema cannot be applied, and trying again will not change that: ${error.message}`
+      : `the database could not be prepared: ${(error as Error).message}`,
+  )
   process.exit(1)
 }
 say.out(`collecting ${config.collector.hashtags.length} hashtags from ${config.collector.source}`)

@@ -56,10 +56,10 @@ function appOnFailingDatabase(error: () => Error) {
       throw error()
     },
   } as unknown as Database
-  const lifecycle = { shuttingDown: false }
+  const lifecycle = { shuttingDown: false, starting: null }
   const app = createApp({
     db,
-    tables: ['tweets'],
+    schema: new Map([['tweets', { columns: new Map(), indexes: new Map() }]]),
     lifecycle,
     logger: createLogger({ destination: new CapturedLog(), level: 'fatal' }),
     registry: new Registry(),

@@ -1,7 +1,8 @@
 import { registerHashtags } from './collector/store'
-import { applySchema } from './db/schema'
+import { SchemaError } from './db/schema'
 import { asError } from './observability/logger'
 import { composeService } from './root'
+import { prepareSchema } from './schema-start'
 import { onStopSignals } from './stop-signals'
 
 /**
@@ -11,9 +12,13 @@ import { onStopSignals } from './stop-signals'
 
 const { config, logger, logstash, db, writer, collector, lifecycle, sqlFiles, app } = composeService()
 
+/** Aborted by SIGTERM/SIGINT: ends a wait for the database. A migration is simply left: the next start completes it. */
+const stopping = new AbortController()
+
 onStopSignals(
   async (step, signal) => {
     lifecycle.shuttingDown = true
+    stopping.abort()
     logger.info({ event: { action: 'service-stopping' } }, `${signal}: finishing in-flight requests`)
     await Promise.all([
       step('in-flight requests', async () => {
@@ -42,51 +47,61 @@ process.on('unhandledRejection', (reason) =>
   logger.error({ err: asError(reason), event: { action: 'unhandled-rejection' } }, 'unhandled promise rejection'),
 )
 
-/**
- * Applies the schema, waiting for a database that is still starting (a container started with the
- * service, a failover): the service must come up by itself once MySQL does.
- */
-async function applySchemaWhenReachable() {
-  const giveUpAt = Date.now() + 60_000
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applySchema(config.mysql, sqlFiles)
-    } catch (error) {
-      if (Date.now() > giveUpAt) {
-        logger.fatal({ err: asError(error), event: { action: 'schema-failed' } }, 'could not apply the schema within 60 s')
-        process.exit(1)
-      }
-      const delay = Math.min(5_000, 250 * 2 ** attempt)
-      logger.warn(
-        { err: asError(error), event: { action: 'database-waiting' } },
-        `database not reachable yet; retrying in ${delay} ms`,
-      )
-      await Bun.sleep(delay)
-    }
-  }
-}
-
-await applySchemaWhenReachable()
-
-if (collector === null) {
-  await registerHashtags(db, config.collector.hashtags)
-} else {
-  // Serve after the first collection, or after COLLECT_STARTUP_TIMEOUT, whichever comes first.
-  const first = collector.run().then(() => 'done' as const)
-  const timeout = Bun.sleep(config.collector.startupTimeoutMs).then(() => 'timeout' as const)
-  if ((await Promise.race([first, timeout])) === 'timeout') {
-    logger.warn(
-      { event: { action: 'collection-startup-timeout' } },
-      `the start-up collection is still running after ${config.collector.startupTimeoutMs} ms: serving now, it goes on in the background`,
-    )
-  }
-  if (config.collector.intervalMs !== null && !lifecycle.shuttingDown) collector.schedule(config.collector.intervalMs)
-}
-
+// Listening from the start: readiness says what the start is doing (migrating, waiting for another
+// process's migration, collecting) or why it cannot go on; data routes answer 503 until the schema
+// is there.
+lifecycle.starting = { phase: 'schema', detail: 'applying the schema' }
 if (!lifecycle.shuttingDown) {
   app.listen({ port: config.port, hostname: config.host })
   logger.info(
     { event: { action: 'service-started' }, url: { port: config.port } },
     `listening on http://${config.host}:${config.port} (Swagger UI at /swagger, metrics at /metrics)`,
   )
+}
+
+const schema = await prepareSchema({
+  config: config.mysql,
+  files: sqlFiles,
+  logger,
+  unreachableForMs: 60_000,
+  signal: stopping.signal,
+  onState: (state) => {
+    lifecycle.starting = state
+  },
+}).then(
+  () => 'ready' as const,
+  (error: unknown) => error,
+)
+if (schema instanceof SchemaError) {
+  // Waiting will not fix it: the process stays up, not ready, its readiness naming the file and the
+  // server's code, until someone fixes the database and restarts it.
+  logger.error(
+    { err: asError(schema), event: { action: 'schema-failed' }, twitter: { schema_file: schema.file, schema_code: schema.code } },
+    `the schema cannot be applied, and waiting will not change that: ${schema.message}`,
+  )
+} else if (schema !== 'ready') {
+  // Unreachable for longer than a database takes to start, or refusing the service's user: exit,
+  // an orchestrator starts the process again.
+  logger.fatal(
+    { err: asError(schema), event: { action: 'schema-gave-up' } },
+    `the database could not be used to apply the schema: ${(schema as Error).message}`,
+  )
+  if (!lifecycle.shuttingDown) process.exit(1)
+} else if (!lifecycle.shuttingDown) {
+  lifecycle.starting = { phase: 'collecting', detail: 'the start-up collection is running' }
+  if (collector === null) {
+    await registerHashtags(db, config.collector.hashtags)
+  } else {
+    // Ready after the first collection, or after COLLECT_STARTUP_TIMEOUT, whichever comes first.
+    const first = collector.run().then(() => 'done' as const)
+    const timeout = Bun.sleep(config.collector.startupTimeoutMs).then(() => 'timeout' as const)
+    if ((await Promise.race([first, timeout])) === 'timeout') {
+      logger.warn(
+        { event: { action: 'collection-startup-timeout' } },
+        `the start-up collection is still running after ${config.collector.startupTimeoutMs} ms: serving now, it goes on in the background`,
+      )
+    }
+    if (config.collector.intervalMs !== null && !lifecycle.shuttingDown) collector.schedule(config.collector.intervalMs)
+  }
+  lifecycle.starting = null
 }

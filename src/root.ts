@@ -5,7 +5,7 @@ import type { PageProgress } from './collector/run'
 import { type Config, ConfigError, loadConfig, type MysqlConfig, type ProcessDefaults, secretValues } from './config'
 import { dataVersions } from './db/data-version'
 import { createDatabase } from './db/database'
-import { readSqlFiles, tablesOf } from './db/schema'
+import { readSqlFiles, schemaShape } from './db/schema'
 import type { Database } from './db/sql'
 import type { Lifecycle } from './domain/lifecycle'
 import { createResponseCache, type ResponseCache } from './http/response-cache'
@@ -107,11 +107,11 @@ export function composeService(env: Record<string, string | undefined> = process
           metrics: createCollectorMetrics(registry),
           onCommit: () => cache.invalidate(),
         })
-  const lifecycle: Lifecycle = { shuttingDown: false }
+  const lifecycle: Lifecycle = { shuttingDown: false, starting: null }
   const sqlFiles = readSqlFiles()
   const app = createApp({
     db,
-    tables: tablesOf(sqlFiles),
+    schema: schemaShape(sqlFiles),
     lifecycle,
     logger,
     registry,

@@ -70,6 +70,12 @@ export const variables = {
     description: 'Longest a request may wait for the database (pool queue and statements) before it gets 503.',
     parse: duration,
   },
+  SCHEMA_WAIT_TIMEOUT: {
+    default: '30m',
+    description:
+      'How long a starting process waits for another one that holds the schema lock (migrating a large database) before it gives up; the compose healthcheck allows as long.',
+    parse: duration,
+  },
   RESPONSE_CACHE_MB: {
     default: '32',
     description: 'Memory for answers kept until the data changes (0: compute every answer).',
@@ -200,6 +206,8 @@ export interface MysqlConfig {
   poolSize: number
   connectTimeoutMs: number
   queryTimeoutMs: number
+  /** How long a start waits for another process's migration (SCHEMA_WAIT_TIMEOUT). */
+  schemaWaitMs: number
 }
 
 export type CollectSource = 'twitter' | 'sample' | 'off'
@@ -291,6 +299,7 @@ function mysqlConfig(p: Parsed): MysqlConfig {
     poolSize: p.MYSQL_POOL_SIZE!,
     connectTimeoutMs: p.MYSQL_CONNECT_TIMEOUT!,
     queryTimeoutMs: p.MYSQL_QUERY_TIMEOUT!,
+    schemaWaitMs: p.SCHEMA_WAIT_TIMEOUT!,
   }
 }
 

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { loadConfig } from '../config'
-import { applySchema, readSqlFiles, tablesOf } from './schema'
+import { readShape, shapeDifferences } from './catalogue'
+import { applySchema, readSqlFiles, schemaShape, tablesOf } from './schema'
+import { connectionOptions } from './session'
 
 const config = { ...loadConfig({}).mysql, database: `th_test_schema_${randomBytes(4).toString('hex')}` }
 let admin: mysql.Connection
@@ -47,6 +49,20 @@ describe('schema', () => {
       names.map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_unicode_ci' })),
     )
     expect(tablesOf(readSqlFiles()).sort()).toEqual(names)
+  })
+
+  test('then the catalogue holds exactly the shape the files declare: every table, column, type, nullability and index', async () => {
+    const connection = await mysql.createConnection({ ...connectionOptions(config), database: config.database })
+    try {
+      const held = await readShape({ rows: async (sql: string) => (await connection.query(sql))[0] as any[] })
+      const declared = schemaShape(readSqlFiles())
+      expect(shapeDifferences(declared, held)).toEqual([])
+      // Nothing more either: the declaration is complete, not a subset that happens to hold.
+      expect(shapeDifferences(held, declared)).toEqual([])
+      expect([...held.keys()].sort()).toEqual([...declared.keys()].sort())
+    } finally {
+      await connection.end()
+    }
   })
 
   test('then ids are unsigned 64-bit and every text column is utf8mb4 or ascii', async () => {

@@ -8,9 +8,18 @@ export const EVENTS = {
   'config-invalid': 'the configuration does not parse; the message names every bad variable, the process exits 2',
   'service-starting': 'the service is building its parts (`twitter.source`, `twitter.logstash`)',
   'database-waiting': 'the database does not answer yet; applying the schema is tried again after a backoff',
-  'schema-failed': 'the schema could not be applied within 60 s; the process exits 1',
-  'collection-startup-timeout': 'the start-up collection outlasted `COLLECT_STARTUP_TIMEOUT`: the API starts, the run goes on',
-  'service-started': 'the API listens (`url.port`)',
+  'schema-gave-up':
+    "the schema could not be applied: the database did not answer within 60 s of the start, refused the service's user, or another process's migration outlasted `SCHEMA_WAIT_TIMEOUT`; the service exits 1",
+  'schema-migrating':
+    'a start changes the tables: the file and statement it is at (`twitter.schema_file`, `twitter.schema_statement`), or the counts rebuild; readiness says migrating',
+  'schema-waiting':
+    'another process holds the schema lock and migrates: this start waits up to `SCHEMA_WAIT_TIMEOUT`, reporting every 30 s; readiness says waiting',
+  'schema-failed':
+    'the schema cannot be applied and waiting will not change it: a statement the server refused (`twitter.schema_file`, `twitter.schema_code`) or tables unlike the declared ones (SCHEMA_MISMATCH); the service stays up, not ready, until the database is fixed and it is restarted',
+  'collection-startup-timeout':
+    'the start-up collection outlasted `COLLECT_STARTUP_TIMEOUT`: the service becomes ready, the run goes on',
+  'service-started':
+    'the API listens (`url.port`), from the start: until the schema is applied, readiness says what the start is doing and data routes answer 503',
   'http-request': 'a request was answered: the access log, one line per request',
   'request-failed': 'a request failed on our side and got a 500; the error is logged here and never sent',
   'export-failed':

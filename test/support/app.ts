@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import { createApp } from '../../src/app'
 import { dataVersions } from '../../src/db/data-version'
-import { readSqlFiles, tablesOf } from '../../src/db/schema'
+import { readSqlFiles, schemaShape } from '../../src/db/schema'
 import type { Database } from '../../src/db/sql'
 import type { Lifecycle } from '../../src/domain/lifecycle'
 import { createResponseCache, type ResponseCache } from '../../src/http/response-cache'
@@ -31,7 +31,7 @@ export interface RunningApp {
 /** The real app on a random port, logging into memory. */
 export function startApp(db: Database, options: { corsOrigins?: string[] } = {}): RunningApp {
   const log = new CapturedLog()
-  const lifecycle: Lifecycle = { shuttingDown: false }
+  const lifecycle: Lifecycle = { shuttingDown: false, starting: null }
   const registry = new Registry()
   registerServiceMetrics(registry, {
     pool: () => db.stats(),
@@ -44,7 +44,7 @@ export function startApp(db: Database, options: { corsOrigins?: string[] } = {})
   const app = createApp({
     db,
     cache,
-    tables: tablesOf(readSqlFiles()),
+    schema: schemaShape(readSqlFiles()),
     lifecycle,
     logger: createLogger({ destination: log, level: 'debug' }),
     registry,

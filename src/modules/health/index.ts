@@ -1,7 +1,8 @@
 import { Elysia, type Static } from 'elysia'
+import { readShape, type Shape, shapeDifferences } from '../../db/catalogue'
 import { DatabaseUnavailableError } from '../../db/errors'
 import type { Database } from '../../db/sql'
-import type { Lifecycle } from '../../domain/lifecycle'
+import { type Lifecycle, type StartState, schemaUsable } from '../../domain/lifecycle'
 import { apiRoute } from '../../http/route'
 import { NoQuery } from '../../http/schemas'
 import { Liveness, Readiness } from './model'
@@ -36,11 +37,44 @@ function unusable(error: unknown): { check: 'down' | 'denied'; detail: string } 
   return { check: 'down', detail: `database: the check failed (${typeof code === 'string' ? code : 'unknown error'})` }
 }
 
-async function readiness(db: Database, tables: string[], lifecycle: Lifecycle): Promise<ReadinessBody> {
+/** The start's own states, as the schema check names them. */
+const STARTING: Record<StartState['phase'], ReadinessBody['checks']['schema']> = {
+  schema: 'applying',
+  migrating: 'migrating',
+  waiting: 'waiting',
+  failed: 'failed',
+  collecting: 'present',
+}
+
+/** Differences named in the detail; the rest are counted. */
+const NAMED_DIFFERENCES = 5
+
+async function readiness(db: Database, schema: Shape, lifecycle: Lifecycle): Promise<ReadinessBody> {
   const checks: ReadinessBody['checks'] = { database: 'unknown', schema: 'unknown', shutting_down: lifecycle.shuttingDown }
+  const starting = lifecycle.starting
+  // Until the schema is there the tables are not read: a migration may be changing them.
+  if (starting !== null && !schemaUsable(lifecycle)) {
+    checks.schema = STARTING[starting.phase]
+    if (starting.phase !== 'schema') checks.database = 'up'
+    return { status: 'not_ready', checks, detail: starting.detail }
+  }
+  const tables = [...schema.keys()]
   try {
     await readEveryTable(db, tables)
     checks.schema = 'present'
+    // The shape, not only the names: a table dropped and re-created by hand in an older shape is there, but unusable.
+    const differences = shapeDifferences(schema, await readShape(db))
+    if (differences.length > 0) {
+      checks.database = 'up'
+      checks.schema = 'mismatch'
+      const named = differences.slice(0, NAMED_DIFFERENCES).join('; ')
+      const more = differences.length > NAMED_DIFFERENCES ? ` (and ${differences.length - NAMED_DIFFERENCES} more)` : ''
+      return {
+        status: 'not_ready',
+        checks,
+        detail: `schema: the tables differ from the schema files: ${named}${more}; restart to migrate`,
+      }
+    }
   } catch (error) {
     const errno = errnoOf(error)
     if (errno === NO_SUCH_TABLE) {
@@ -63,10 +97,11 @@ async function readiness(db: Database, tables: string[], lifecycle: Lifecycle): 
   }
   checks.database = 'up'
   if (lifecycle.shuttingDown) return { status: 'not_ready', checks, detail: 'shutting down' }
+  if (starting !== null) return { status: 'not_ready', checks, detail: starting.detail }
   return { status: 'ready', checks }
 }
 
-export const healthModule = (db: Database, tables: string[], lifecycle: Lifecycle) =>
+export const healthModule = (db: Database, schema: Shape, lifecycle: Lifecycle) =>
   new Elysia({ name: 'health' })
     .use(
       apiRoute(
@@ -91,7 +126,7 @@ export const healthModule = (db: Database, tables: string[], lifecycle: Lifecycl
           tag: 'health',
           summary: 'Readiness',
           description:
-            "200 when the database answers and the service's user may read every table; 503 otherwise (the body says which: down, missing, or access denied), and while shutting down.",
+            "200 when the start is done, the database answers, the service's user may read every table and the tables have the columns and indexes of the schema files; 503 otherwise (the body says which: down, missing, denied, mismatch; or, while starting, applying, migrating, waiting for another process's migration, failed), and while shutting down.",
           query: NoQuery,
           success: Readiness,
           answering: 'direct',
@@ -103,7 +138,7 @@ export const healthModule = (db: Database, tables: string[], lifecycle: Lifecycl
           },
         },
         async ({ set }) => {
-          const body = await readiness(db, tables, lifecycle)
+          const body = await readiness(db, schema, lifecycle)
           if (body.status !== 'ready') set.status = 503
           return body
         },

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
 import { CapturedLog, type RunningApp, startApp } from '../../test/support/app'
 import { loadCoreData } from '../../test/support/core-data'
 import { createTestDatabase, type TestDatabase } from '../../test/support/database'
@@ -125,6 +129,49 @@ describe('Prometheus', () => {
       10_000,
       'every rule to be evaluated by Prometheus with health ok',
     )
+  })
+
+  test('when the last successful collection is ten minutes old with a one-minute interval, then the stale alert fires saying ten minutes, not the interval', () => {
+    const promtool = requireTool('promtool')
+    const dir = mkdtempSync(join(tmpdir(), 'rules-test-'))
+    const job = '{job="twitter-hashtags"}'
+    const unit = {
+      rule_files: [RULES],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: `twitter_collector_interval_seconds${job}`, values: '60x20' },
+            // Last success at the epoch: at 10m, ten minutes ago.
+            { series: `twitter_collector_last_success_timestamp_seconds${job}`, values: '0x20' },
+          ],
+          alert_rule_test: [
+            { eval_time: '2m', alertname: 'TwitterHashtagsCollectorStale', exp_alerts: [] },
+            {
+              eval_time: '10m',
+              alertname: 'TwitterHashtagsCollectorStale',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning' },
+                  exp_annotations: {
+                    summary: 'No successful collection for two intervals',
+                    description: 'The last successful collection ended 10m 0s ago.',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }
+    try {
+      writeFileSync(join(dir, 'unit.yml'), stringify(unit))
+      const run = Bun.spawnSync([promtool, 'test', 'rules', join(dir, 'unit.yml')])
+      expect({ code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() }).toMatchObject({ code: 0 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('every query of the Grafana dashboard evaluates and returns series', async () => {

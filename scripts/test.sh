@@ -8,9 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Bun version package.json pins (packageManager), not whatever was released today.
+[[ $(<package.json) =~ \"packageManager\":\ *\"bun@([0-9]+\.[0-9]+\.[0-9]+)\" ]] ||
+  { echo "error: package.json does not pin Bun in packageManager" >&2; exit 1; }
+bun_version=${BASH_REMATCH[1]}
 if ! command -v bun >/dev/null 2>&1; then
-  command -v npm >/dev/null 2>&1 || { echo "error: install Bun (https://bun.sh) or Node.js with npm" >&2; exit 1; }
-  npm install -g bun
+  command -v npm >/dev/null 2>&1 || { echo "error: install Bun ${bun_version} (https://bun.sh) or Node.js with npm" >&2; exit 1; }
+  npm install -g "bun@${bun_version}"
+elif [ "$(bun --version)" != "${bun_version}" ]; then
+  echo "warning: Bun $(bun --version) is installed; the project pins ${bun_version} (npm install -g bun@${bun_version})" >&2
 fi
 
 # command → Debian package providing it

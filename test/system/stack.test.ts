@@ -640,3 +640,20 @@ exit 0`
     expect(run('stop.sh', ['--everything']).code).toBe(2)
   })
 })
+
+describe('scripts/test.sh', () => {
+  test('when Bun is missing, then it installs the version package.json pins, not the newest', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'test-sh-'))
+    try {
+      // A PATH with npm (which records its arguments and stops the script) and dirname, but no Bun.
+      writeFileSync(join(bin, 'npm'), `#!${Bun.which('bash')}\necho "$@" > "${bin}/npm-args"\nexit 7\n`, { mode: 0o755 })
+      symlinkSync(Bun.which('dirname')!, join(bin, 'dirname'))
+      const run = Bun.spawnSync([Bun.which('bash')!, join(ROOT, 'scripts', 'test.sh')], { env: { PATH: bin }, cwd: ROOT })
+      expect(run.exitCode).toBe(7)
+      const pinned = /^bun@(\d+\.\d+\.\d+)$/.exec(pkg.packageManager)![1]
+      expect(readFileSync(join(bin, 'npm-args'), 'utf8').trim()).toBe(`install -g bun@${pinned}`)
+    } finally {
+      rmSync(bin, { recursive: true, force: true })
+    }
+  })
+})

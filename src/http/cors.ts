@@ -7,14 +7,43 @@ import { Elysia } from 'elysia'
  * credentials, so it allows GET and HEAD without cookies, and lets scripts read the headers a
  * client of a paged, cached API needs.
  */
-export const corsPolicy = (origins: string[]) =>
-  origins.length === 0
-    ? new Elysia({ name: 'cors-off' })
-    : cors({
-        origin: origins,
-        methods: ['GET', 'HEAD'],
-        allowedHeaders: ['if-none-match', 'x-request-id'],
-        exposeHeaders: ['content-disposition', 'etag', 'link', 'retry-after', 'x-request-id'],
-        credentials: false,
-        maxAge: 600,
+
+const METHODS = ['GET', 'HEAD']
+const ALLOWED_HEADERS = ['if-none-match', 'x-request-id']
+const EXPOSED_HEADERS = ['content-disposition', 'etag', 'link', 'retry-after', 'x-request-id']
+const MAX_AGE_SECONDS = 600
+
+export const corsPolicy = (origins: string[]) => {
+  if (origins.length === 0) return new Elysia({ name: 'cors-off' })
+  if (origins.includes('*')) return anyOrigin()
+  return cors({
+    origin: origins,
+    methods: METHODS,
+    allowedHeaders: ALLOWED_HEADERS,
+    exposeHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    maxAge: MAX_AGE_SECONDS,
+  })
+}
+
+/**
+ * Every origin: `Access-Control-Allow-Origin: *`, the same for every request, so the answer does not
+ * vary by origin and carries no Vary for it (the Fetch standard, "CORS protocol and HTTP caches").
+ * @elysiajs/cors sends `Vary: *` with a wildcard, which no browser or proxy cache can reuse.
+ */
+const anyOrigin = () =>
+  new Elysia({ name: 'cors-any-origin' }).onRequest(({ request, set }) => {
+    set.headers['access-control-allow-origin'] = '*'
+    if (request.method === 'OPTIONS' && request.headers.has('access-control-request-method')) {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': METHODS.join(', '),
+          'access-control-allow-headers': ALLOWED_HEADERS.join(', '),
+          'access-control-max-age': String(MAX_AGE_SECONDS),
+        },
       })
+    }
+    set.headers['access-control-expose-headers'] = EXPOSED_HEADERS.join(', ')
+  })

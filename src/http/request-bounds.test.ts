@@ -87,6 +87,40 @@ describe('CORS', () => {
     })
   })
 
+  test('when CORS_ORIGINS is *, then every origin is allowed and no answer varies by origin: caches can reuse it', async () => {
+    const any = startApp(database.db, { corsOrigins: ['*'] })
+    try {
+      for (const [path, vary] of [
+        ['/api/v1/resources/tweets/all', 'Accept, Accept-Encoding'],
+        ['/api/v1/resources/users/top5', 'Accept-Encoding'],
+        ['/health/live', null],
+      ] as const) {
+        for (const origin of [undefined, ALLOWED, 'https://elsewhere.example']) {
+          const response = await fetch(`${any.url}${path}`, { headers: origin === undefined ? {} : { origin } })
+          expect({ path, origin, status: response.status, vary: response.headers.get('vary') }).toEqual({
+            path,
+            origin,
+            status: 200,
+            vary,
+          })
+          expect(response.headers.get('access-control-allow-origin')).toBe('*')
+        }
+      }
+      const preflight = await fetch(`${any.url}/api/v1/resources/tweets`, {
+        method: 'OPTIONS',
+        headers: { origin: ALLOWED, 'access-control-request-method': 'GET' },
+      })
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get('vary')).toBeNull()
+      expect(corsHeaders(preflight)).toMatchObject({
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD',
+      })
+    } finally {
+      await any.stop()
+    }
+  })
+
   test('when the origin is not listed, then the answer carries no allow-origin header', async () => {
     for (const origin of ['https://evil.example', 'http://dashboard.example.com', 'https://dashboard.example.com.evil.example']) {
       const response = await fetch(`${open.url}/api/v1/resources/users/top5`, { headers: { origin } })

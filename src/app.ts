@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client'
 import pkg from '../package.json'
 import type { Shape } from './db/catalogue'
 import type { Database } from './db/sql'
+import { type Clock, systemClock } from './domain/clock'
 import { type Lifecycle, schemaUsable } from './domain/lifecycle'
 import { UnavailableError } from './domain/unavailable'
 import { corsPolicy } from './http/cors'
@@ -40,6 +41,8 @@ export interface AppDeps {
    * that served the document.
    */
   publicBaseUrl?: string
+  /** The date "now" is for defaults such as a timeline's range; the system's unless a test pins it. */
+  clock?: Clock
 }
 
 export const API_DESCRIPTION = `Recent tweets for a list of tracked hashtags, collected from the X API v2 and stored in MySQL.
@@ -67,7 +70,7 @@ export function createApp(deps: AppDeps) {
   let server: PeerLookup | null = null
   const { cache } = deps
   const modules = [
-    tweetsModule(deps.db, cache, deps.logger),
+    tweetsModule(deps.db, cache, deps.logger, deps.clock ?? systemClock),
     usersModule(deps.db, cache),
     hashtagsModule(deps.db, cache),
     healthModule(deps.db, deps.schema, deps.lifecycle),

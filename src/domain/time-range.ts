@@ -5,44 +5,82 @@
  */
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-/** A leading space stands for '+' in an offset: an unencoded query string turns one into the other. */
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+ -])(\d{2}):(\d{2}))$/
+/**
+ * RFC 3339 §5.6 date-time: `T` and `Z` in either case, seconds optional (ISO 8601 allows leaving
+ * them out), a fraction of any length. A leading space stands for '+' in an offset: an unencoded
+ * query string turns one into the other.
+ */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+ -]\d{2}:\d{2})$/
+/** An offset as RFC 3339 writes it: `Z` (either case), or a sign, hours and minutes. */
+const OFFSET = /^(?:([Zz])|([+ -])(\d{2}):(\d{2}))$/
 
-/** The years a range may name: what the DATETIME columns hold from the epoch on. */
-const FIRST_YEAR = 1970
+/** The years a range may name: what the DATETIME columns hold. Earlier instants are no error: no tweet is that old. */
 const LAST_YEAR = 9999
 
-const validDate = (year: number, month: number, day: number, firstYear = FIRST_YEAR) => {
-  if (year < firstYear || year > LAST_YEAR || month < 1 || month > 12 || day < 1) return false
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+/** The offsets in use on Earth, in minutes: what tz may be. */
+export const OFFSET_BOUNDS = { min: -12 * 60, max: 14 * 60 } as const
+
+const validDate = (year: number, month: number, day: number) => {
+  if (year > LAST_YEAR || month < 1 || month > 12 || day < 1) return false
+  return day <= daysInMonth(year, month)
 }
 
+/** Days of a month of the proleptic Gregorian calendar (RFC 3339 §5.7); any year from 0000. */
+const daysInMonth = (year: number, month: number) =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+
+/** Milliseconds of a UTC date and time, for any year from 0000 (Date.UTC reads 0-99 as 1900-1999). */
+function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second))
+  date.setUTCFullYear(year, month - 1, day)
+  return date.getTime()
+}
+
+/** The offset an RFC 3339 instant or a tz parameter names, in minutes (Z is 0), or null when it is not one. */
+export function parseOffset(text: string): { minutes: number } | null {
+  const m = OFFSET.exec(text)
+  if (m === null) return null
+  if (m[1] !== undefined) return { minutes: 0 }
+  const [hours, minutes] = [Number(m[3]), Number(m[4])]
+  if (hours > 23 || minutes > 59) return null
+  return { minutes: (hours * 60 + minutes) * (m[2] === '-' ? -1 : 1) }
+}
+
+export type ParsedInstant = { ms: number } | { problem: string }
+
 /**
- * `YYYY-MM-DD` (midnight UTC) or an ISO 8601 instant with an offset (`Z`, `+05:30`) → milliseconds,
- * or null. A fraction finer than milliseconds rounds up: with tweets stored to the millisecond,
- * `t >= since` and `t < until` keep the same tweets after rounding.
+ * `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant (`2026-11-24T09:00:00Z`, `…t09:00z`,
+ * `…+05:30`) → milliseconds (negative before 1970), or why it is refused: not an instant at all, or
+ * one past the year 9999. A fraction finer than milliseconds
+ * rounds up: with tweets stored to the millisecond, `t >= since` and `t < until` keep the same tweets.
  */
-export function parseInstant(value: string): number | null {
+export function readInstant(value: string): ParsedInstant {
+  const malformed = { problem: 'malformed' }
   const date = DATE.exec(value)
   if (date !== null) {
     const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])]
-    return validDate(year, month, day) ? Date.UTC(year, month - 1, day) : null
+    if (year > LAST_YEAR) return { problem: `after the year ${LAST_YEAR}` }
+    return validDate(year, month, day) ? { ms: utcMs(year, month, day) } : malformed
   }
   const m = INSTANT.exec(value)
-  if (m === null) return null
-  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]))
+  if (m === null) return malformed
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i])) as [number, number, number, number, number]
+  // RFC 3339 allows a leap second (:60); it is read as the first millisecond after :59.999.
   const second = Number(m[6] ?? 0)
-  // The date of an instant is local: in a negative offset the first hours of 1970 are written on
-  // 1969-12-31 (1969-12-31T20:30:00-03:30 is the epoch). The instant itself is bounded below.
-  if (!validDate(year!, month!, day!, FIRST_YEAR - 1) || hour! > 23 || minute! > 59 || second > 59) return null
-  const offsetHours = Number(m[10] ?? 0)
-  const offsetMinutes = Number(m[11] ?? 0)
-  if (offsetHours > 14 || offsetMinutes > 59) return null
-  const offset = (m[8] === 'Z' ? 0 : (offsetHours * 60 + offsetMinutes) * (m[9] === '-' ? -1 : 1)) * 60_000
+  if (!validDate(year, month, day) || hour > 23 || minute > 59 || second > 60) return malformed
+  // Any offset RFC 3339 writes (to ±23:59): an instant is the same instant whatever offset names it.
+  const offset = parseOffset(m[8]!)
+  if (offset === null) return malformed
   const fraction = m[7] ?? ''
-  const millis = Number(fraction.padEnd(3, '0').slice(0, 3)) + (/[1-9]/.test(fraction.slice(3)) ? 1 : 0)
-  const ms = Date.UTC(year!, month! - 1, day!, hour, minute, second) + millis - offset
-  return ms >= 0 && ms <= Date.UTC(LAST_YEAR, 11, 31, 23, 59, 59, 999) ? ms : null
+  const millis = second === 60 ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3)) + (/[1-9]/.test(fraction.slice(3)) ? 1 : 0)
+  const ms = utcMs(year, month, day, hour, minute, second) + millis - offset.minutes * 60_000
+  return ms <= ALL_TIME.until - 1 ? { ms } : { problem: `after the year ${LAST_YEAR}` }
+}
+
+/** The milliseconds of an instant readInstant accepts, or null. */
+export const parseInstant = (value: string): number | null => {
+  const read = readInstant(value)
+  return 'ms' in read ? read.ms : null
 }
 
 export interface TimeRange {
@@ -50,8 +88,17 @@ export interface TimeRange {
   until: number
 }
 
-/** The whole of time the columns hold: what an absent since or until stands for. */
+/**
+ * The whole of time the columns hold: what an absent since or until stands for, and what a range
+ * is cut to (no tweet is from before 1970).
+ */
 export const ALL_TIME: TimeRange = { since: 0, until: Date.UTC(LAST_YEAR + 1, 0, 1) }
+
+/** A range cut to ALL_TIME. */
+export const withinAllTime = (range: { since?: number; until?: number }): { since?: number; until?: number } => ({
+  since: range.since === undefined ? undefined : Math.max(range.since, ALL_TIME.since),
+  until: range.until === undefined ? undefined : Math.max(range.until, ALL_TIME.since),
+})
 
 export const INTERVALS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const
 export type Interval = keyof typeof INTERVALS
@@ -59,8 +106,11 @@ export type Interval = keyof typeof INTERVALS
 /** Most buckets one timeline may have. */
 export const MAX_BUCKETS = 10_000
 
-/** The range a timeline shows when since or until is absent: seven days, ending with the current bucket. */
-export const DEFAULT_SPAN_MS = 7 * INTERVALS.day
+/**
+ * The span a timeline shows when since or until is absent, per interval, ending with the current
+ * bucket: each fits in MAX_BUCKETS (a day of minutes, a week of hours or days).
+ */
+export const DEFAULT_SPANS: Record<Interval, number> = { minute: INTERVALS.day, hour: 7 * INTERVALS.day, day: 7 * INTERVALS.day }
 
 /** Start of the bucket of `ms`, for buckets of `size` aligned to the offset (local midnight for days). */
 export const bucketStart = (ms: number, size: number, offsetMs: number): number =>
@@ -68,18 +118,20 @@ export const bucketStart = (ms: number, size: number, offsetMs: number): number 
 
 /**
  * The range of a timeline: as given; a missing until is the end of the current bucket, a missing
- * since is seven days before until.
+ * since is the interval's default span (DEFAULT_SPANS) before until.
  */
 export function timelineRange(
   since: number | undefined,
   until: number | undefined,
-  size: number,
+  interval: Interval,
   offsetMs: number,
   now: number,
 ): TimeRange {
-  const end = until ?? (since !== undefined && since > now ? since + DEFAULT_SPAN_MS : bucketStart(now, size, offsetMs) + size)
+  const size = INTERVALS[interval]
+  const span = DEFAULT_SPANS[interval]
+  const end = until ?? (since !== undefined && since > now ? since + span : bucketStart(now, size, offsetMs) + size)
   // Within the time the columns hold: a default side never reaches before 1970 or past 9999.
-  return { since: Math.max(since ?? end - DEFAULT_SPAN_MS, ALL_TIME.since), until: Math.min(end, ALL_TIME.until - 1) }
+  return { since: Math.max(since ?? end - span, ALL_TIME.since), until: Math.min(end, ALL_TIME.until - 1) }
 }
 
 /** Starts of the buckets that cover the range, the first and last possibly cut by it. */
@@ -89,16 +141,24 @@ export function bucketsOf(range: TimeRange, size: number, offsetMs: number): { f
   return { first, count: (last - first) / size + 1 }
 }
 
-/** Offsets from -12:00 to +14:00 in quarter hours: every offset in use on Earth. */
-const UTC_OFFSET = /^([ +-])(0[0-9]|1[0-4]):(00|15|30|45)$/
+/**
+ * The tz parameter → minutes, or why it is refused. The same offsets as an instant's (parseOffset),
+ * in use on Earth, and in quarter hours: counts are kept per quarter hour, which every offset in use
+ * is a multiple of.
+ */
+export function readTz(tz: string): { minutes: number } | { problem: string } {
+  const offset = parseOffset(tz)
+  if (offset === null) return { problem: 'malformed' }
+  if (offset.minutes < OFFSET_BOUNDS.min || offset.minutes > OFFSET_BOUNDS.max)
+    return { problem: 'the offsets in use run from -12:00 to +14:00' }
+  if (offset.minutes % 15 !== 0) return { problem: 'offsets in use are whole quarter hours' }
+  return offset
+}
 
-/** "-03:00" → -180, "Z" → 0; a leading space stands for '+'. Null for anything else. */
+/** "-03:00" → -180, "Z" → 0; null for a tz readTz refuses. */
 export function offsetMinutes(tz: string): number | null {
-  if (tz === 'Z') return 0
-  const match = UTC_OFFSET.exec(tz)
-  if (!match) return null
-  const minutes = (Number(match[2]) * 60 + Number(match[3])) * (match[1] === '-' ? -1 : 1)
-  return minutes >= -720 && minutes <= 840 ? minutes : null
+  const read = readTz(tz)
+  return 'minutes' in read ? read.minutes : null
 }
 
 /** An offset in minutes as the API writes it back: "+05:30", "-03:00", "+00:00". */

@@ -1,5 +1,5 @@
 import { normalizeHashtag } from '../domain/hashtag'
-import { parseInstant } from '../domain/time-range'
+import { readInstant, readTz, withinAllTime } from '../domain/time-range'
 import { invalidParameters } from './problem'
 import { kindsOf } from './schemas'
 
@@ -13,16 +13,34 @@ export interface RangeQuery {
   until?: string
 }
 
-/** since and until in milliseconds; a 400 when both are given and since is not before until. */
+/** An instant the schema let through (it parses), in milliseconds; a 400 naming the bound it is outside of. */
+function instantOf(name: 'since' | 'until', value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const read = readInstant(value)
+  if ('problem' in read) throw invalidParameters([{ parameter: name, detail: `${name} is ${read.problem}` }])
+  return read.ms
+}
+
+/**
+ * since and until in milliseconds, cut to the time the columns hold (no tweet is from before 1970);
+ * a 400 when both are given and since is not before until.
+ */
 export function rangeOf(query: RangeQuery): { since?: number; until?: number } {
-  const since = query.since === undefined ? undefined : parseInstant(query.since)!
-  const until = query.until === undefined ? undefined : parseInstant(query.until)!
+  const since = instantOf('since', query.since)
+  const until = instantOf('until', query.until)
   if (since !== undefined && until !== undefined && since >= until) {
     throw invalidParameters([
       { parameter: 'until', detail: 'until must be later than since: the range [since, until) would be empty' },
     ])
   }
-  return { since, until }
+  return withinAllTime({ since, until })
+}
+
+/** The tz parameter in minutes (+00:00 when absent); a 400 naming the rule it breaks. */
+export function tzOf(tz: string | undefined): number {
+  const read = readTz(tz ?? '+00:00')
+  if ('problem' in read) throw invalidParameters([{ parameter: 'tz', detail: `tz is not an offset in use: ${read.problem}` }])
+  return read.minutes
 }
 
 /** The kinds asked for, each once and sorted; undefined for every kind. */

@@ -3,7 +3,7 @@ import { t } from 'elysia'
 import { normalizeHashtag } from '../domain/hashtag'
 import { isUint64 } from '../domain/ids'
 import { LANGUAGE_PATTERN, MAX_LANGUAGE_LENGTH } from '../domain/language'
-import { offsetMinutes, parseInstant } from '../domain/time-range'
+import { parseOffset, readInstant } from '../domain/time-range'
 import { isTweetKind, TWEET_KINDS } from '../domain/tweet-kind'
 
 /**
@@ -14,8 +14,13 @@ import { isTweetKind, TWEET_KINDS } from '../domain/tweet-kind'
 // Patterns with Unicode classes need the 'u' flag, which TypeBox's `pattern` does not set: formats do.
 FormatRegistry.Set('uint64', isUint64)
 FormatRegistry.Set('hashtag', (value) => normalizeHashtag(value) !== null)
-FormatRegistry.Set('instant', (value) => parseInstant(value) !== null)
-FormatRegistry.Set('utc-offset', (value) => offsetMinutes(value) !== null)
+// What does not parse is malformed here; a value outside a bound (a year past 9999, a tz offset not
+// in use) parses, and its handler's 400 names the bound (filters.ts).
+FormatRegistry.Set('instant', (value) => {
+  const read = readInstant(value)
+  return !('problem' in read) || read.problem !== 'malformed'
+})
+FormatRegistry.Set('utc-offset', (value) => parseOffset(value) !== null)
 FormatRegistry.Set('kind-list', (value) => kindsOf(value) !== null)
 
 /** `reply,quote` → the kinds, each once; null when any entry is not a kind. */
@@ -27,9 +32,9 @@ export function kindsOf(value: string): string[] | null {
 const instantParam = (name: string, description: string, example: string) =>
   t.String({
     format: 'instant',
-    description: `${description} An ISO 8601 instant with its offset (\`2026-11-24T09:00:00Z\`, \`2026-11-24T09:00:00%2B05:30\`) or a date \`YYYY-MM-DD\` (midnight UTC).`,
+    description: `${description} An RFC 3339 instant with its offset (\`2026-11-24T09:00:00Z\`, \`2026-11-24T09:00:00%2B05:30\`; seconds optional, T and Z in either case) or a date \`YYYY-MM-DD\` (midnight UTC). Instants before 1970 are accepted: no tweet is that old.`,
     examples: [example],
-    error: `${name} must be an ISO 8601 instant with an offset, such as 2026-11-24T09:00:00Z or 2026-11-24T09:00:00%2B01:00, or a date YYYY-MM-DD`,
+    error: `${name} must be an RFC 3339 instant with an offset, such as 2026-11-24T09:00:00Z or 2026-11-24T09:00:00%2B01:00, or a date YYYY-MM-DD`,
   })
 
 /** since and until: the half-open range [since, until) of created_at. */

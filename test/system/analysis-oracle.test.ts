@@ -171,8 +171,10 @@ describe('counts within ranges, against counts of the rows', () => {
         async (f, tz, writtenIn, interval) => {
           const size = { minute: 60_000, hour: 3_600_000, day: DAY }[interval]!
           const floor = (at: number) => Math.floor((at + tz * 60_000) / size) * size - tz * 60_000
-          const until = f.until ?? (f.since !== undefined && f.since > Date.now() ? f.since + 7 * DAY : floor(Date.now()) + size)
-          const since = f.since ?? until - 7 * DAY
+          // The default span: a day of minutes, a week of hours or days.
+          const span = interval === 'minute' ? DAY : 7 * DAY
+          const until = f.until ?? (f.since !== undefined && f.since > Date.now() ? f.since + span : floor(Date.now()) + size)
+          const since = f.since ?? until - span
           const first = floor(since)
           const count = (floor(until - 1) - first) / size + 1
           const { status, body } = await get(

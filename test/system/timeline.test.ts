@@ -56,12 +56,18 @@ const world = useTestApp({ arrange: (database) => loadDataSet(database, { ...DAT
 const SIZES = { minute: MINUTE, hour: HOUR, day: DAY } as const
 type Interval = keyof typeof SIZES
 
-/** The range of a timeline by the contract: a missing until is the end of the current bucket, a missing since seven days before until. */
+/** The span of a default range by the contract: a day of minutes, a week of hours or of days. */
+const defaultSpan = (size: number) => (size === MINUTE ? DAY : 7 * DAY)
+
+/**
+ * The range of a timeline by the contract: a missing until is the end of the current bucket, a
+ * missing since the interval's default span before until.
+ */
 function contractRange(f: Filter, size: number, offsetMinutes: number, now: number): { since: number; until: number } {
   const offset = offsetMinutes * MINUTE
   const endOfBucket = Math.floor((now + offset) / size) * size - offset + size
-  const until = f.until ?? (f.since !== undefined && f.since > now ? f.since + 7 * DAY : endOfBucket)
-  return { since: f.since ?? until - 7 * DAY, until }
+  const until = f.until ?? (f.since !== undefined && f.since > now ? f.since + defaultSpan(size) : endOfBucket)
+  return { since: f.since ?? until - defaultSpan(size), until }
 }
 
 /**
@@ -271,8 +277,10 @@ describe('buckets at the edges', () => {
 })
 
 describe('the default range', () => {
-  test('when neither since nor until is given, then it is the seven days up to the end of the current bucket', async () => {
+  test('when neither since nor until is given, then it is the day of minutes, or the seven days of hours or days, up to the end of the current bucket', async () => {
     for (const [interval, tz] of [
+      ['minute', 0],
+      ['minute', -570],
       ['hour', 0],
       ['hour', 345],
       ['hour', -570],
@@ -286,7 +294,7 @@ describe('the default range', () => {
       const path = `/api/v1/resources/tweets/timeline${queryOf({}, plain, { interval, tz: formatOffset(tz) })}`
       const { answer, range } = await timeline({}, path, size, tz)
       expect(answer.status).toBe(200)
-      expect(answer.body.data).toHaveLength(interval === 'hour' ? 7 * 24 : 7)
+      expect(answer.body.data).toHaveLength({ minute: 24 * 60, hour: 7 * 24, day: 7 }[interval])
       expect(answer.body.data).toEqual(await expectedTimeline(world.database.admin, range, size, tz))
       expect(answer.body.data.some((b: { count: number }) => b.count > 0)).toBe(true)
     }
@@ -316,10 +324,15 @@ describe('the default range', () => {
     )
   })
 
-  test('when the default range is asked per minute, then its 10,080 buckets are a 400 naming the limit', async () => {
-    const answer = await getJson(world.app.url, '/api/v1/resources/tweets/timeline?interval=minute')
-    expect({ status: answer.status, parameters: namedParameters(answer) }).toEqual({ status: 400, parameters: ['interval'] })
-    expect(answer.body.detail).toContain('10080')
+  test('when only until is given per minute, then the range is the day before it, within the bucket limit', async () => {
+    const until = START + 5 * DAY + 1
+    const { status, body } = await getJson(
+      world.app.url,
+      `/api/v1/resources/tweets/timeline${queryOf({ until }, plain, { interval: 'minute' })}`,
+    )
+    expect(status).toBe(200)
+    expect(body.data).toHaveLength(24 * 60 + 1)
+    expect(body.data).toEqual(await expectedTimeline(world.database.admin, { since: until - DAY, until }, MINUTE, 0))
   })
 
   test('the data set covers the edges it is meant to', () => {

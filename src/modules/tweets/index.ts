@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import type { Database } from '../../db/sql'
+import type { Clock } from '../../domain/clock'
 import { byCodePoints } from '../../domain/order'
 import { toIsoUtc, toMysqlUtc } from '../../domain/time'
 import {
@@ -9,12 +10,11 @@ import {
   INTERVALS,
   type Interval,
   MAX_BUCKETS,
-  offsetMinutes,
   type TimeRange,
   timelineRange,
 } from '../../domain/time-range'
 import { type Representation, representationOf } from '../../http/export'
-import { hashtagOf, kindsParam, rangeOf } from '../../http/filters'
+import { hashtagOf, kindsParam, rangeOf, tzOf } from '../../http/filters'
 import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
 import { cacheKey, type ResponseCache, type ResponseHeaders } from '../../http/response-cache'
@@ -66,7 +66,7 @@ function countRangeOf(query: { since?: string; until?: string }): TimeRange | nu
   return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
 }
 
-export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger) => {
+export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger, clock: Clock) => {
   const page = (
     route: string,
     filter: TweetFilter,
@@ -152,7 +152,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
         ({ query, request, set }) => {
           const filter = { hashtag: hashtagOf(query), lang: langOf(query.lang), kinds: kindsParam(query.kind) }
           const range = countRangeOf(query)
-          const offset = offsetMinutes(query.tz ?? '+00:00')!
+          const offset = tzOf(query.tz)
           return cache.respond(
             request,
             set,
@@ -209,7 +209,7 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
           operationId: 'tweetTimeline',
           tag: TAG,
           summary: 'Tweets per minute, hour or day over a range',
-          description: `How many tweets were posted in each bucket of [since, until) (default: the last seven days up to the end of the current bucket), zero-filled, buckets aligned to the offset tz (days start at its midnight). At most ${MAX_BUCKETS.toLocaleString('en')} buckets. A tweet under two hashtags counts once without hash.`,
+          description: `How many tweets were posted in each bucket of [since, until) (default: up to the end of the current bucket, over a day of minutes or a week of hours or days), zero-filled, buckets aligned to the offset tz (days start at its midnight). At most ${MAX_BUCKETS.toLocaleString('en')} buckets. A tweet under two hashtags counts once without hash.`,
           query: TimelineQuery,
           success: Timeline,
           answering: 'cached',
@@ -218,11 +218,17 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger)
           const { since, until } = rangeOf(query)
           const interval: Interval = query.interval ?? 'hour'
           const size = INTERVALS[interval]
-          const offset = offsetMinutes(query.tz ?? '+00:00')!
-          const range = timelineRange(since, until, size, offset * 60_000, Date.now())
+          const offset = tzOf(query.tz)
+          const range = timelineRange(since, until, interval, offset * 60_000, clock())
           if (range.since >= range.until) {
+            // Either side is past the time the columns hold: until before 1970, or since at the end of 9999.
             throw invalidParameters([
-              { parameter: 'since', detail: 'since is at the end of the time this service holds: the range is empty' },
+              until !== undefined && until <= ALL_TIME.since
+                ? {
+                    parameter: 'until',
+                    detail: 'until is before 1970, when the time this service holds begins: the range is empty',
+                  }
+                : { parameter: 'since', detail: 'since is at the end of the time this service holds: the range is empty' },
             ])
           }
           const { first, count } = bucketsOf(range, size, offset * 60_000)

@@ -35,10 +35,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import { parsePage, type SearchPage } from '../src/collector/page'
 import { storePage } from '../src/collector/store'
+import { commandLine, flag, oneOfWords, someText, wholeNumber } from '../src/command-line'
 import { loadConfig, type MysqlConfig } from '../src/config'
 import { applySchema } from '../src/db/schema'
 import { connectionOptions } from '../src/db/session'
@@ -50,20 +50,28 @@ import { freePort, mysqlUrl, startService, waitForOk } from './lib/service-proce
 import { mulberry32, pick } from './random'
 import { HASHTAGS, seed, zipf } from './seed'
 
-const { values } = parseArgs({
+const values = commandLine({
+  name: 'bun run bench',
+  summary:
+    "The service's throughput, latency, memory, start-up and collector storage speed, each against a baseline measured in the same run. Needs wrk and the MySQL/MariaDB server of MYSQL_URL.",
   options: {
-    scale: { type: 'string', default: 'all' },
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '16' },
-    json: { type: 'string' },
-    smoke: { type: 'boolean', default: false },
+    scale: {
+      value: 'SCALE',
+      description: 'small, large, analysis, compression or all',
+      default: 'all',
+      parse: oneOfWords('small', 'large', 'analysis', 'compression', 'all'),
+    },
+    duration: { value: 'S', description: 'seconds per load run', default: '10', parse: wholeNumber(1, 3600) },
+    connections: { value: 'N', description: 'wrk connections', default: '16', parse: wholeNumber(1, 10_000) },
+    json: { value: 'FILE', description: 'also write the report as JSON to FILE', parse: someText },
+    smoke: flag('everything tiny and fast: checks that the bench works and reports well-formed results'),
   },
 })
 
 const ROOT = join(import.meta.dir, '..')
 const smoke = values.smoke
-const duration = smoke ? 1 : Number(values.duration)
-const connections = Number(values.connections)
+const duration = smoke ? 1 : values.duration
+const connections = values.connections
 const work = mkdtempSync(join(tmpdir(), 'bench-'))
 const base = loadConfig().mysql
 if (Bun.which('wrk') === null) throw new Error('wrk is not installed: apt-get install wrk')

@@ -17,13 +17,18 @@
  * most often among each tracked hashtag's favourite companions, written in mixed case.
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import type { SearchPage } from '../src/collector/page'
 import { SAMPLE_FILE, type SampleFile } from '../src/collector/sample-source'
+import { commandLine, wholeNumber } from '../src/command-line'
 import { mulberry32, pareto, pick, roundRandomly, weighted, zipf } from './random'
 
-const { values } = parseArgs({ options: { seed: { type: 'string', default: '42' } } })
-const random = mulberry32(Number(values.seed))
+const values = commandLine({
+  name: 'bun scripts/generate-sample.ts',
+  summary:
+    'Writes the bundled synthetic sample data (src/collector/sample/recent-search.sample.json); the same seed gives the same file.',
+  options: { seed: { value: 'N', description: 'seed of the random choices', default: '42', parse: wholeNumber(0, 2 ** 32 - 1) } },
+})
+const random = mulberry32(values.seed)
 
 const GENERATED_AT = Date.UTC(2026, 10, 28, 0, 0, 0)
 const SNOWFLAKE_EPOCH = 1288834974657n

@@ -14,9 +14,9 @@
  * hashtag's favourite companions. The counts the aggregates read are rebuilt at the end, and the
  * data version bumped, as the collector would have left them.
  */
-import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
 import { registerHashtags } from '../src/collector/store'
+import { commandLine, someText, wholeNumber } from '../src/command-line'
 import { loadConfig, type MysqlConfig } from '../src/config'
 import { rebuildCounts } from '../src/db/counts'
 import { createDatabase } from '../src/db/database'
@@ -441,21 +441,24 @@ export async function seed(config: MysqlConfig, options: SeedOptions): Promise<v
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const values = commandLine({
+    name: 'bun run seed',
+    summary:
+      'Fills a database with a large synthetic data set, reproducibly (the same seed gives the same rows), on the server of MYSQL_URL.',
     options: {
-      tweets: { type: 'string', default: '1000000' },
-      users: { type: 'string', default: '300000' },
-      seed: { type: 'string', default: '42' },
-      database: { type: 'string' },
+      tweets: { value: 'N', description: 'tweets to write', default: '1000000', parse: wholeNumber(1, 1_000_000_000) },
+      users: { value: 'N', description: 'authors to write', default: '300000', parse: wholeNumber(1, 1_000_000_000) },
+      seed: { value: 'N', description: 'seed of the random choices', default: '42', parse: wholeNumber(0, 2 ** 32 - 1) },
+      database: { value: 'NAME', description: "database to fill (default: MYSQL_URL's)", parse: someText },
     },
   })
   const base = loadConfig().mysql
   const config = { ...base, database: values.database ?? base.database }
   const started = performance.now()
   await seed(config, {
-    tweets: Number(values.tweets),
-    users: Number(values.users),
-    seed: Number(values.seed),
+    tweets: values.tweets,
+    users: values.users,
+    seed: values.seed,
     onProgress: console.log,
   })
   console.log(`seeded ${config.database} in ${((performance.now() - started) / 1000).toFixed(1)} s`)

@@ -1,4 +1,5 @@
 import type { HashtagRun, RunSummary } from './collector/run'
+import { CONFIGURATION_NOTES, commandLine } from './command-line'
 import { readSqlFiles, SchemaError } from './db/schema'
 import { composeCollect } from './root'
 import { prepareSchema } from './schema-start'
@@ -11,6 +12,14 @@ import { onStopSignals } from './stop-signals'
  * SIGTERM/SIGINT), 2 for a bad configuration, 75 when another process is collecting (EX_TEMPFAIL:
  * try again later), 128 + the signal's number (130, 143) when a second signal ends it at once.
  */
+
+commandLine({
+  name: 'bun run collect',
+  summary:
+    'One collection of every tracked hashtag, then exit: a line per page and a summary on stdout, the log on stderr. Exit 0 when every hashtag was collected, 1 when something failed, 2 for a bad configuration or command line, 75 when another process is collecting.',
+  options: {},
+  notes: CONFIGURATION_NOTES,
+})
 
 const { config, logger, say, writer, collector } = composeCollect(
   (p) => `#${p.tag} page ${p.page}: ${p.tweets} tweets, ${p.newTweets} new, ${p.knownTweets} known, ${p.users} users`,

@@ -1,4 +1,5 @@
 import { registerHashtags } from './collector/store'
+import { commandLine, CONFIGURATION_NOTES as NOTES } from './command-line'
 import { SchemaError } from './db/schema'
 import { asError } from './observability/logger'
 import { composeService } from './root'
@@ -9,6 +10,14 @@ import { onStopSignals } from './stop-signals'
  * The process: compose (config → logging → pools → collector → app) → schema → collect → listen →
  * collect on schedule → graceful shutdown, bounded in time.
  */
+
+commandLine({
+  name: 'bun run start',
+  summary:
+    'Runs the service: applies the schema, collects (X API, or the bundled sample without a token), serves the API with Swagger UI at /swagger, metrics at /metrics and probes at /health/*. SIGTERM stops it within 8 s.',
+  options: {},
+  notes: NOTES,
+})
 
 const { config, logger, logstash, db, writer, collector, lifecycle, sqlFiles, app } = composeService()
 

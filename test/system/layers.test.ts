@@ -14,8 +14,16 @@ const SRC = join(import.meta.dir, '..', '..', 'src')
 /** Layer of a module, by its path under src/. */
 function layerOf(path: string): string {
   const [first] = path.split('/')
-  if (['index.ts', 'collect.ts', 'healthcheck.ts', 'root.ts', 'schema-start.ts', 'stop-signals.ts'].includes(path))
-    return 'process'
+  const processModules = [
+    'index.ts',
+    'collect.ts',
+    'command-line.ts',
+    'healthcheck.ts',
+    'root.ts',
+    'schema-start.ts',
+    'stop-signals.ts',
+  ]
+  if (processModules.includes(path)) return 'process'
   if (path === 'app.ts') return 'app'
   if (first === 'config') return 'config'
   return first!

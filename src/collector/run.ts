@@ -1,7 +1,7 @@
 import type { CollectorConfig } from '../config'
 import { commitWait } from '../db/data-version'
 import { DatabaseUnavailableError } from '../db/errors'
-import { type LockHold, LockLostError, withNamedLock } from '../db/lock'
+import { collectorLockName, type LockHold, LockLostError, withNamedLock } from '../db/lock'
 import type { Database } from '../db/sql'
 import type { Clock } from '../domain/clock'
 import type { Logger } from '../observability/logger'
@@ -21,7 +21,15 @@ import { MalformedPageError, type ParsedPage, parsePage, type SkippedTweet } fro
 import { refreshMetrics } from './refresh'
 import { usableSinceId } from './since-id'
 import { type SearchRequest, type SearchResponse, type SearchSource, SourceError } from './source'
-import { dropSinceId, finishHashtag, registerHashtags, type StoredUsers, sinceIdOf, storePage } from './store'
+import {
+  dropSinceId,
+  finishHashtag,
+  registerHashtags,
+  type StoredUsers,
+  settleAbandonedRuns,
+  sinceIdOf,
+  storePage,
+} from './store'
 
 /**
  * One collection run: every tracked hashtag, page by page, from newest to older, starting after the
@@ -95,7 +103,7 @@ export async function collect(deps: CollectorDeps, signal: AbortSignal = new Abo
   try {
     await registerHashtags(db, config.hashtags)
     deps.onCommit?.()
-    const lock = await withNamedLock(db.config, `twitter_hashtags.collector.${db.config.database}`, (hold) =>
+    const lock = await withNamedLock(db.config, collectorLockName(db.config.database), (hold) =>
       collectLocked(deps, AbortSignal.any([bounded.signal, hold.signal]), hold),
     )
     if (!lock.acquired) {
@@ -121,6 +129,8 @@ async function collectLocked(
     { event: { action: 'collection-started' }, twitter: { source: source.name, hashtags: config.hashtags.length } },
     `collecting ${config.hashtags.length} hashtags from ${source.name}`,
   )
+  // A run killed before it recorded its outcomes left them in_progress: this one holds the lock, so none is running.
+  if ((await settleAbandonedRuns(deps.db)) > 0) deps.onCommit?.()
   const tracked = new Set(config.hashtags)
   // Every tracked hashtag gets its series at 0, so dashboards show the ones without tweets too.
   for (const tag of config.hashtags) deps.metrics.tweetsStored.inc({ hashtag: tag }, 0)

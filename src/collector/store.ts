@@ -324,6 +324,18 @@ export async function finishHashtag(
   })
 }
 
+/**
+ * Outcomes a killed run left in_progress become interrupted; called by a run that holds the
+ * collector lock, when no other run can be going on. Returns how many hashtags it corrected.
+ */
+export async function settleAbandonedRuns(db: Database): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { affectedRows } = await tx.run("UPDATE hashtags SET last_outcome = 'interrupted' WHERE last_outcome = 'in_progress'")
+    if (affectedRows > 0) await bumpVersion(tx)
+    return affectedRows
+  })
+}
+
 /** Drops a since_id the API refused (older than its window): the next request goes without one. */
 export async function dropSinceId(sql: Sql, tag: string): Promise<void> {
   await sql.run('UPDATE hashtags SET newest_id = NULL WHERE tag = ?', [tag])

@@ -16,6 +16,14 @@ import type { Statement } from './sql'
  * write that would race another holder is rolled back instead of committed.
  */
 
+/**
+ * The collector's lock, one per database: held by the process that collects, for as long as it runs
+ * (a session's named lock dies with its connection). What says a collection is running is read from
+ * it, never from a row a killed process could leave behind.
+ */
+export const COLLECTOR_LOCK_PREFIX = 'twitter_hashtags.collector.'
+export const collectorLockName = (database: string): string => `${COLLECTOR_LOCK_PREFIX}${database}`
+
 export interface LockHold {
   /** Aborted, with a LockLostError as its reason, once the lock is no longer held. */
   readonly signal: AbortSignal

@@ -152,6 +152,61 @@ describe('bun run collect', () => {
   })
 })
 
+describe('a collection killed mid-run', () => {
+  test('when bun run collect is SIGKILLed after storing a page, then /hashtags/all does not say a collection is running, and the next run records the outcome', async () => {
+    const env = environment({ HASHTAGS: 'devops', ...twitter() })
+    fake.pageSize = 1
+    // The second page of #devops is answered late: the run is killed while it waits for it.
+    fake.faults.push({ tag: 'devops', page: 2, delayMs: 20_000, transform: (page) => page })
+    try {
+      const child = spawnBun('collect.ts', env)
+      children.push(child)
+      const database = new URL(env.MYSQL_URL).pathname.slice(1)
+      const outcome = async () =>
+        (
+          (await admin
+            .query(`SELECT last_outcome FROM ${admin.escapeId(database)}.hashtags WHERE tag = 'devops'`)
+            .catch(() => [[]])) as any
+        )[0][0]?.last_outcome
+      const started = performance.now()
+      while ((await outcome()) !== 'in_progress') {
+        if (performance.now() - started > 15_000) throw new Error('the first page was not stored within 15 s')
+        await Bun.sleep(20)
+      }
+      child.kill('SIGKILL')
+      await child.exited
+      expect(await outcome()).toBe('in_progress')
+
+      // A reader: the lock died with the process, so no collection is running.
+      const port = await freePort()
+      const service = spawnBun('index.ts', { ...env, PORT: String(port), COLLECT_SOURCE: 'off' })
+      children.push(service)
+      const url = `http://127.0.0.1:${port}`
+      await waitReady(url)
+      const [devops] = (await json(`${url}/api/v1/resources/hashtags/all`)).data
+      expect(devops).toMatchObject({ hashtag: 'devops', last_outcome: 'interrupted' })
+
+      // While another process holds the lock, a collection is running.
+      const holder = await mysql.createConnection({ host: base.host, port: base.port, user: base.user, password: base.password })
+      try {
+        await holder.query('SELECT GET_LOCK(?, 0)', [`twitter_hashtags.collector.${database}`])
+        const [held] = (await json(`${url}/api/v1/resources/hashtags/all`)).data
+        expect(held.last_outcome).toBe('in_progress')
+      } finally {
+        await holder.end()
+      }
+
+      // The next run corrects the row itself, for a hashtag it no longer tracks too.
+      fake.faults.splice(0)
+      const next = spawnBun('collect.ts', { ...env, HASHTAGS: 'sre' })
+      expect(await next.exited).toBe(0)
+      expect(await outcome()).toBe('interrupted')
+    } finally {
+      fake.pageSize = 100
+    }
+  }, 60_000)
+})
+
 /** A stack trace line, as Bun and Node print them. */
 const STACK_LINE = /^\s+at .+/m
 

@@ -11,7 +11,7 @@ import { RANKED_LIMIT_DEFAULT } from '../../http/schemas'
 import { acrossRange, countByHashtagIn } from '../counts/range-counts'
 import { toHashtagSummary, toRelated } from './mapper'
 import { AllHashtags, AllHashtagsQuery, Related, RelatedParams, RelatedQuery } from './model'
-import { countRelatedHours, countRelatedRows, findHashtags, isTracked } from './repository'
+import { collectionRunning, countRelatedHours, countRelatedRows, findHashtags, isTracked } from './repository'
 
 const TAG = 'hashtags'
 const ALL = '/api/v1/resources/hashtags/all'
@@ -32,14 +32,16 @@ export const hashtagsModule = (db: Database, cache: ResponseCache) =>
           success: AllHashtags,
           answering: 'cached',
         },
-        ({ query, request, set }) => {
+        async ({ query, request, set }) => {
           const { since, until } = rangeOf(query)
           const kinds = kindsParam(query.kind)
           const filtered = since !== undefined || until !== undefined || kinds !== undefined
-          const key = filtered ? cacheKey(ALL, { since, until, kinds: kinds?.join(',') }) : ALL
+          // Read outside the kept answer: whether a collection runs is not part of the data version.
+          const running = await collectionRunning(db)
+          const key = cacheKey(ALL, { since, until, kinds: kinds?.join(','), running: running ? 1 : 0 })
           return cache.respond(request, set, key, async () => {
             const [rows, counts] = await Promise.all([
-              findHashtags(db),
+              findHashtags(db, running),
               filtered ? countByHashtagIn(db, kinds, { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }) : null,
             ])
             const summaries = rows.map(toHashtagSummary)

@@ -11,7 +11,7 @@ export const HashtagSummary = t.Object(
     }),
     last_outcome: t.Union([t.String(), t.Null()], {
       description:
-        'How its last collection ended: ok, truncated, rate_limited, failed, ... (in_progress while it runs); null before the first.',
+        'How its last collection ended: ok, truncated, rate_limited, failed, interrupted, ... (in_progress while a collection runs; one cut short by a killed process reads interrupted); null before the first.',
     }),
   },
   {

@@ -1,3 +1,4 @@
+import { COLLECTOR_LOCK_PREFIX } from '../../db/lock'
 import type { Row, Sql } from '../../db/sql'
 import { HOUR_MS } from '../../domain/buckets'
 import { restOfBucket, withinSpans } from '../counts/repository'
@@ -9,14 +10,26 @@ export interface HashtagRow extends Row {
   last_outcome: string | null
 }
 
-/** Every tracked hashtag with its tweet count, from the kept counts; LEFT JOIN keeps those without tweets. */
-export function findHashtags(sql: Sql): Promise<HashtagRow[]> {
+/**
+ * Every tracked hashtag with its tweet count, from the kept counts; LEFT JOIN keeps those without
+ * tweets. With `running` false (no process holds the collector lock), an outcome left in_progress is
+ * one a killed run never recorded: it is read as interrupted.
+ */
+export function findHashtags(sql: Sql, running = true): Promise<HashtagRow[]> {
   return sql.rows<HashtagRow>(
-    `SELECT h.tag, COALESCE(c.tweets, 0) AS tweet_count, h.last_collected_at, h.last_outcome
+    `SELECT h.tag, COALESCE(c.tweets, 0) AS tweet_count, h.last_collected_at,
+            IF(h.last_outcome = 'in_progress' AND NOT ?, 'interrupted', h.last_outcome) AS last_outcome
        FROM hashtags h
        LEFT JOIN (SELECT hashtag, SUM(tweets) AS tweets FROM hashtag_counts GROUP BY hashtag) AS c ON c.hashtag = h.tag
       ORDER BY h.tag`,
+    [running ? 1 : 0],
   )
+}
+
+/** Whether a process holds this database's collector lock: a collection is running. */
+export async function collectionRunning(sql: Sql): Promise<boolean> {
+  const [row] = await sql.rows<Row>('SELECT IS_USED_LOCK(CONCAT(?, DATABASE())) IS NOT NULL AS running', [COLLECTOR_LOCK_PREFIX])
+  return Number(row?.running) === 1
 }
 
 /** Stored tweets per tracked hashtag, for the metrics. */

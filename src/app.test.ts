@@ -31,6 +31,7 @@ describe('OpenAPI document', () => {
     const tweets = document.paths['/api/v1/resources/tweets'].get
     expect(tweets.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       'author_id',
+      'csv_cells',
       'cursor',
       'format',
       'hash',

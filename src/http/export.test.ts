@@ -26,7 +26,7 @@ describe('CSV (RFC 4180)', () => {
   test('when any records are encoded, then the parser reads back the same fields, through UTF-8 bytes too', () => {
     fc.assert(
       fc.property(fc.array(fc.array(csvText, { minLength: 1, maxLength: 6 }), { maxLength: 8 }), (records) => {
-        const text = records.map(csvRecord).join('')
+        const text = records.map((record) => csvRecord(record, 'raw')).join('')
         expect(parseCsv(text)).toEqual(records)
         const bytes = new TextEncoder().encode(text)
         expect(parseCsv(new TextDecoder('utf-8', { fatal: true }).decode(bytes))).toEqual(records)
@@ -39,7 +39,23 @@ describe('CSV (RFC 4180)', () => {
     fc.assert(
       fc.property(csvText, (value) => {
         const special = /[",\r\n]/.test(value)
-        expect(csvField(value)).toBe(special ? `"${value.replaceAll('"', '""')}"` : value)
+        expect(csvField(value, 'raw')).toBe(special ? `"${value.replaceAll('"', '""')}"` : value)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  test('when a text may start a formula (=, +, -, @, TAB, CR), then a safe field reads back after an apostrophe, any other as it is; raw never changes', () => {
+    const formulaText = fc
+      .tuple(fc.constantFrom('=', '+', '-', '@', '\t', '\r', 'a', ' ', "'", '"'), csvText)
+      .map(([a, b]) => a + b)
+    fc.assert(
+      fc.property(fc.array(fc.oneof(csvText, formulaText), { minLength: 1, maxLength: 6 }), (record) => {
+        const [safe] = parseCsv(csvRecord(record, 'safe'))
+        expect(safe).toEqual(record.map((field) => (/^[=+\-@\t\r]/.test(field) ? `'${field}` : field)))
+        expect(parseCsv(csvRecord(record, 'raw'))).toEqual([record])
+        // Safe by default: an export nobody configured is safe to open.
+        expect(csvRecord(record)).toBe(csvRecord(record, 'safe'))
       }),
       { numRuns: 2000 },
     )
@@ -51,7 +67,12 @@ describe('CSV (RFC 4180)', () => {
       '"say ""hi""","a,b","line\nbreak","cr\rhere","crlf\r\n"\r\n',
     )
     expect(csvRecord([null, undefined, '', 0, 42])).toBe(',,,0,42\r\n')
-    expect(csvRecord(['=1+1', '@x', '-2'])).toBe('=1+1,@x,-2\r\n')
+    expect(csvRecord(['=1+1', '@x', '-2'], 'raw')).toBe('=1+1,@x,-2\r\n')
+    expect(csvRecord(['=1+1', '@x', '-2', '+SUM(A1)', '\tTAB', '\rCR', 'ok=1'])).toBe(
+      "'=1+1,'@x,'-2,'+SUM(A1),'\tTAB,\"'\rCR\",ok=1\r\n",
+    )
+    // Numbers are never text a spreadsheet runs: a negative number stays a number.
+    expect(csvRecord([-2, 0])).toBe('-2,0\r\n')
   })
 })
 

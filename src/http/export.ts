@@ -128,16 +128,37 @@ export function representationOf(format: Representation | undefined, accept: str
 /** A field is quoted when it holds a quote, a comma, CR or LF (RFC 4180 §2.6), its quotes doubled (§2.7). */
 const NEEDS_QUOTES = /[",\r\n]/
 
-/** One CSV field; null and undefined are empty fields. */
-export function csvField(value: string | number | null | undefined): string {
+/**
+ * How CSV text fields are written. `safe` (the default): a text that begins with a character a
+ * spreadsheet reads as the start of a formula (=, +, -, @, TAB or CR: OWASP's "CSV injection") gets
+ * a leading apostrophe, which spreadsheets take as "this is text" and do not show; the author of a
+ * post chooses its text, and whoever opens the export must not run it. `raw`: every field as stored,
+ * for programs that read CSV as data.
+ */
+export const CSV_CELLS = ['safe', 'raw'] as const
+export type CsvCells = (typeof CSV_CELLS)[number]
+
+/** What starts a formula in Excel, LibreOffice and Google Sheets (OWASP, CSV Injection). */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+export const CsvCellsParam = t.UnionEnum(CSV_CELLS, {
+  default: 'safe',
+  description:
+    "CSV exports only. safe (the default): a text field that begins with =, +, -, @, TAB or CR is written after an apostrophe ('), so that a spreadsheet shows it as text instead of running it as a formula; raw: every field exactly as stored, for programs that read CSV as data. NDJSON is never changed.",
+  examples: ['safe'],
+  error: 'csv_cells must be safe or raw',
+})
+
+/** One CSV field; null and undefined are empty fields; text fields per `cells`, numbers as they are. */
+export function csvField(value: string | number | null | undefined, cells: CsvCells = 'safe'): string {
   if (value === null || value === undefined) return ''
-  const text = typeof value === 'number' ? String(value) : value
+  const text = typeof value === 'number' ? String(value) : cells === 'safe' && FORMULA_START.test(value) ? `'${value}` : value
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
 /** One CSV record with its CRLF line end (RFC 4180 §2.1). */
-export const csvRecord = (fields: readonly (string | number | null | undefined)[]): string =>
-  `${fields.map(csvField).join(',')}\r\n`
+export const csvRecord = (fields: readonly (string | number | null | undefined)[], cells: CsvCells = 'safe'): string =>
+  `${fields.map((field) => csvField(field, cells)).join(',')}\r\n`
 
 /** One NDJSON line: the value as JSON (which never holds a raw line feed) and `\n`. */
 export const ndjsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`

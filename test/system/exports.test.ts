@@ -49,6 +49,11 @@ const AWKWARD_TEXTS = [
   'CRLF\r\ninside and a lone CR\r #devops',
   '  padded both ends  ',
   '=HYPERLINK("http://example.com") #devops',
+  '+1 for #devops',
+  '-2 points #devops',
+  '@admin look #devops',
+  '\tcmd|calc #devops',
+  '\r=2+3 #devops',
   '"starts with a quote',
   'ends with a quote"',
   'tab\there; semicolon',
@@ -152,6 +157,9 @@ async function recordsFromSql(): Promise<string[][]> {
   ])
 }
 
+/** A CSV cell as a spreadsheet-safe export writes it (OWASP CSV injection): after an apostrophe when it could start a formula. */
+const spreadsheetSafe = (cell: string) => (/^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell)
+
 describe('exports of the whole selection', () => {
   test('when /tweets/all is exported as CSV, then every stored tweet comes once, newest first, with every hashtag and the values the tables hold', async () => {
     const response = await get(`${ALL}?format=csv`)
@@ -162,13 +170,28 @@ describe('exports of the whole selection', () => {
     expect(text.startsWith('id,')).toBe(true)
     const [header, ...records] = parseCsv(text)
     expect(header!.join(',')).toBe(COLUMNS)
-    const expected = await recordsFromSql()
+    // Safe to open in a spreadsheet by default: a text that would start a formula comes after an apostrophe.
+    const expected = (await recordsFromSql()).map((record) => record.map(spreadsheetSafe))
     expect(expected.length).toBeGreaterThan(SEEDED)
     expect(records.length).toBe(expected.length)
     expect(records).toEqual(expected)
-    // The awkward texts come back as stored, quotes, commas and line ends included.
+    // The awkward texts come back, quotes, commas and line ends included; formulas as text.
+    const texts = new Set(records.map((record) => record[14]))
+    for (const awkward of AWKWARD_TEXTS) expect(texts.has(spreadsheetSafe(awkward))).toBe(true)
+    expect(texts.has(`'=HYPERLINK("http://example.com") #devops`)).toBe(true)
+  }, 60_000)
+
+  test('when csv_cells=raw is asked, then every field comes back exactly as stored, formulas included', async () => {
+    const response = await get(`${ALL}?format=csv&csv_cells=raw`)
+    expect(response.status).toBe(200)
+    const [, ...records] = parseCsv(await utf8(response))
+    expect(records).toEqual(await recordsFromSql())
     const texts = new Set(records.map((record) => record[14]))
     for (const awkward of AWKWARD_TEXTS) expect(texts.has(awkward)).toBe(true)
+    // NDJSON is data for programs: never changed, whatever csv_cells says.
+    const lines = (await utf8(await get(`${ALL}?format=ndjson&csv_cells=safe`))).trimEnd().split('\n')
+    const ndjsonTexts = new Set(lines.map((line) => JSON.parse(line).text))
+    for (const awkward of AWKWARD_TEXTS) expect(ndjsonTexts.has(awkward)).toBe(true)
   }, 60_000)
 
   test('when /tweets/all is exported as NDJSON, then its lines are the JSON pages’ tweet objects, byte for byte, page after page', async () => {

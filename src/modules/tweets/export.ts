@@ -1,6 +1,7 @@
 import type { Database } from '../../db/sql'
 import { echo } from '../../http/echo'
 import {
+  type CsvCells,
   csvRecord,
   type ExportFormat,
   exportFilename,
@@ -42,25 +43,28 @@ export const TWEET_COLUMNS = [
 ] as const
 
 /** A tweet as one CSV record: hashtags joined by a space, empty fields for metrics it does not have. */
-export function tweetRecord(tweet: Tweet): string {
+export function tweetRecord(tweet: Tweet, cells: CsvCells = 'safe'): string {
   const metrics = tweet.metrics
-  return csvRecord([
-    tweet.id,
-    tweet.created_at,
-    tweet.kind,
-    tweet.lang,
-    tweet.author.id,
-    tweet.author.username,
-    tweet.author.followers_count,
-    tweet.hashtags.join(' '),
-    metrics?.likes,
-    metrics?.retweets,
-    metrics?.replies,
-    metrics?.quotes,
-    metrics?.impressions,
-    metrics?.updated_at,
-    tweet.text,
-  ])
+  return csvRecord(
+    [
+      tweet.id,
+      tweet.created_at,
+      tweet.kind,
+      tweet.lang,
+      tweet.author.id,
+      tweet.author.username,
+      tweet.author.followers_count,
+      tweet.hashtags.join(' '),
+      metrics?.likes,
+      metrics?.retweets,
+      metrics?.replies,
+      metrics?.quotes,
+      metrics?.impressions,
+      metrics?.updated_at,
+      tweet.text,
+    ],
+    cells,
+  )
 }
 
 const CSV_HEADER = csvRecord(TWEET_COLUMNS)
@@ -69,11 +73,11 @@ const CSV_HEADER = csvRecord(TWEET_COLUMNS)
 export const TWEET_EXPORT = {
   item: Tweet,
   columns: TWEET_COLUMNS,
-  csvExample: CSV_HEADER + (Tweet.examples as Tweet[]).map(tweetRecord).join(''),
+  csvExample: CSV_HEADER + (Tweet.examples as Tweet[]).map((tweet) => tweetRecord(tweet)).join(''),
 }
 
-const ENCODERS: Record<ExportFormat, { preamble: string; encode: (tweets: Tweet[]) => string }> = {
-  csv: { preamble: CSV_HEADER, encode: (tweets) => tweets.map(tweetRecord).join('') },
+const ENCODERS: Record<ExportFormat, { preamble: string; encode: (tweets: Tweet[], cells: CsvCells) => string }> = {
+  csv: { preamble: CSV_HEADER, encode: (tweets, cells) => tweets.map((tweet) => tweetRecord(tweet, cells)).join('') },
   ndjson: { preamble: '', encode: (tweets) => tweets.map(ndjsonLine).join('') },
 }
 
@@ -100,6 +104,8 @@ export function selectionParts(filter: TweetFilter): string[] {
 
 export interface TweetExport {
   format: ExportFormat
+  /** How CSV text fields are written (csv_cells). */
+  cells: CsvCells
   filter: TweetFilter
   /** The list's cursor: the export starts after it. */
   cursor: string | undefined
@@ -123,7 +129,7 @@ export async function exportTweets(db: Database, logger: Logger, options: TweetE
     after: options.cursor === undefined ? null : decodeCursor(options.cursor),
     pageSize: LIMIT_MAX,
     preamble: encoder.preamble,
-    encode: encoder.encode,
+    encode: (tweets) => encoder.encode(tweets, options.cells),
     signal: request.signal,
     onError: (error, sent) =>
       logger.error(

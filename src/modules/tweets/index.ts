@@ -13,7 +13,7 @@ import {
   type TimeRange,
   timelineRange,
 } from '../../domain/time-range'
-import { type Representation, representationOf } from '../../http/export'
+import { type CsvCells, type Representation, representationOf } from '../../http/export'
 import { hashtagOf, kindsParam, rangeOf, tzOf } from '../../http/filters'
 import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
@@ -70,12 +70,13 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger,
   const page = (
     route: string,
     filter: TweetFilter,
-    query: { limit?: number; cursor?: string; format?: Representation },
+    query: { limit?: number; cursor?: string; format?: Representation; csv_cells?: CsvCells },
     request: Request,
     set: ResponseHeaders,
   ) => {
     const format = representationOf(query.format, request.headers.get('accept'))
-    if (format !== 'json') return exportTweets(db, logger, { format, filter, cursor: query.cursor, request, set })
+    if (format !== 'json')
+      return exportTweets(db, logger, { format, cells: query.csv_cells ?? 'safe', filter, cursor: query.cursor, request, set })
     // The same URL answers CSV or NDJSON to another Accept: shared caches must key on it too.
     set.headers.vary = set.headers.vary === undefined ? 'Accept' : `${set.headers.vary}, Accept`
     const params = {

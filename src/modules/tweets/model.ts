@@ -3,7 +3,7 @@ import { type Static, t } from 'elysia'
 import { RANKINGS } from '../../domain/engagement'
 import { MAX_BUCKETS } from '../../domain/time-range'
 import { TWEET_KINDS } from '../../domain/tweet-kind'
-import { FormatParam } from '../../http/export'
+import { CsvCellsParam, FormatParam } from '../../http/export'
 import {
   Aggregate,
   AuthorIdParam,
@@ -91,7 +91,10 @@ const pageParams = { limit: t.Optional(LimitParam), cursor: t.Optional(CursorPar
 /** The filters of every list and count of tweets but the author's: range and kinds. */
 const rangeAndKinds = { ...rangeParams, kind: t.Optional(KindsParam) }
 
-export const AllTweetsQuery = t.Object({ ...rangeAndKinds, ...pageParams, format: t.Optional(FormatParam) })
+/** How a list is answered: a page, or an export of the whole selection, and how CSV writes text. */
+const representationParams = { format: t.Optional(FormatParam), csv_cells: t.Optional(CsvCellsParam) }
+
+export const AllTweetsQuery = t.Object({ ...rangeAndKinds, ...pageParams, ...representationParams })
 
 export const TweetsQuery = t.Object({
   lang: t.Optional(LangParam),
@@ -100,7 +103,7 @@ export const TweetsQuery = t.Object({
   author_id: t.Optional(AuthorIdParam),
   ...rangeAndKinds,
   ...pageParams,
-  format: t.Optional(FormatParam),
+  ...representationParams,
 })
 
 export const TweetPage = Page(Tweet, 'TweetPage', 'Tweets, newest first')

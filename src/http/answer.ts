@@ -21,3 +21,27 @@ export function sentStatus(set: { status?: number | string }, responseValue: unk
   if (typeof status === 'number') return status
   return status !== undefined && Object.hasOwn(StatusMap, status) ? StatusMap[status as keyof typeof StatusMap] : 200
 }
+
+/** How a streamed body ended: every byte handed to the connection, or cut short (the client left, a read failed). */
+export type BodyEnd = 'complete' | 'cut'
+
+const streamedBodies = new WeakMap<Request, Promise<BodyEnd>>()
+
+/**
+ * Marks the answer to `request` as a streamed body; the returned function is called once, when it
+ * ends. The access log and the metrics then measure the request to its last byte, not to its first,
+ * and record whether the body was cut short.
+ */
+export function streamedBody(request: Request): (end: BodyEnd) => void {
+  let settle: (end: BodyEnd) => void = () => {}
+  streamedBodies.set(
+    request,
+    new Promise<BodyEnd>((resolve) => {
+      settle = resolve
+    }),
+  )
+  return (end) => settle(end)
+}
+
+/** When the answer's body ends: at once ('complete') for an answer that is not streamed. */
+export const bodyEnd = (request: Request): Promise<BodyEnd> | null => streamedBodies.get(request) ?? null

@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import type { BodyEnd } from './answer'
 import { remembering } from './remembered'
 
 /**
@@ -210,6 +211,8 @@ export interface ExportPlan<T> {
    * Absent: the stream errors with the error itself.
    */
   onError?(error: unknown, sent: number): void
+  /** Told once, when the body ends: every page handed over ('complete'), or cut short ('cut'). */
+  onEnd?(end: BodyEnd): void
 }
 
 const utf8 = new TextEncoder()
@@ -234,13 +237,23 @@ export async function openExport<T>(plan: ExportPlan<T>): Promise<ReadableStream
     stopped = true
   }
   plan.signal.addEventListener('abort', stop, { once: true })
-  const finish = () => plan.signal.removeEventListener('abort', stop)
+  let ended = false
+  const finish = (end: BodyEnd) => {
+    plan.signal.removeEventListener('abort', stop)
+    if (ended) return
+    ended = true
+    plan.onEnd?.(end)
+  }
+  const cut = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown = undefined) => {
+    finish('cut')
+    controller.error(error)
+  }
 
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         // Erroring a stream no longer readable (cancelled) does nothing; a reader still there sees it end.
-        if (stopped) return controller.error(undefined)
+        if (stopped) return cut(controller)
         let page: T[]
         if (pending !== null) {
           page = pending
@@ -249,14 +262,13 @@ export async function openExport<T>(plan: ExportPlan<T>): Promise<ReadableStream
           try {
             page = await plan.read(after, plan.pageSize)
           } catch (error) {
-            finish()
-            if (stopped) return controller.error(undefined)
-            if (plan.onError === undefined) return controller.error(error)
+            if (stopped) return cut(controller)
+            if (plan.onError === undefined) return cut(controller, error)
             plan.onError(error, sent)
-            return controller.error(undefined)
+            return cut(controller)
           }
           // The client went away while the page was read: it is dropped.
-          if (stopped) return controller.error(undefined)
+          if (stopped) return cut(controller)
           done = page.length < plan.pageSize
           if (page.length > 0) after = plan.keyOf(page[page.length - 1]!)
         }
@@ -265,13 +277,13 @@ export async function openExport<T>(plan: ExportPlan<T>): Promise<ReadableStream
         if (text !== '') controller.enqueue(utf8.encode(text))
         sent += page.length
         if (done) {
-          finish()
+          finish('complete')
           controller.close()
         }
       },
       cancel() {
         stop()
-        finish()
+        finish('cut')
       },
     },
     { highWaterMark: 0 },

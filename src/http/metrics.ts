@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import { Counter, collectDefaultMetrics, Histogram, type Registry } from 'prom-client'
-import { routeLabel, sentStatus } from './answer'
+import { type BodyEnd, bodyEnd, routeLabel, sentStatus } from './answer'
 
 /**
  * /metrics: the HTTP metrics and prom-client's default process metrics, recorded by two hooks,
@@ -23,16 +23,17 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  */
 export function metricsPlugin(registry: Registry) {
   collectDefaultMetrics({ register: registry })
-  const labelNames = ['method', 'path', 'status'] as const
+  // body: complete, or cut for a streamed answer (an export) that ended before its last byte.
+  const labelNames = ['method', 'path', 'status', 'body'] as const
   const requests = new Counter({
     name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status.',
+    help: 'HTTP requests answered, by method, route template, status and whether the body was sent whole (body=complete) or cut short (cut).',
     labelNames,
     registers: [registry],
   })
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'Time from receiving a request to having sent its response, by method, route template and status.',
+    help: 'Time from receiving a request to having sent the last byte of its response, by method, route template, status and body.',
     labelNames,
     buckets: HTTP_BUCKETS,
     registers: [registry],
@@ -40,11 +41,11 @@ export function metricsPlugin(registry: Registry) {
   // The children of each label combination, kept: prom-client hashes a label object on every
   // call otherwise. Bounded: methods and route templates are few, statuses too.
   const series = new Map<string, { counter: ReturnType<typeof requests.labels>; histogram: ReturnType<typeof duration.labels> }>()
-  const seriesOf = (method: string, path: string, status: number) => {
-    const key = `${method} ${status} ${path}`
+  const seriesOf = (method: string, path: string, status: number, body: BodyEnd) => {
+    const key = `${method} ${status} ${body} ${path}`
     let found = series.get(key)
     if (found === undefined) {
-      const labels = { method, path, status: String(status) }
+      const labels = { method, path, status: String(status), body }
       found = { counter: requests.labels(labels), histogram: duration.labels(labels) }
       series.set(key, found)
     }
@@ -58,9 +59,16 @@ export function metricsPlugin(registry: Registry) {
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const start = started.get(request)
       if (start === undefined || route === METRICS_PATH) return
-      const target = seriesOf(request.method, routeLabel(route), sentStatus(set, responseValue))
-      target.counter.inc()
-      target.histogram.observe((performance.now() - start) / 1000)
+      const status = sentStatus(set, responseValue)
+      const record = (body: BodyEnd) => {
+        const target = seriesOf(request.method, routeLabel(route), status, body)
+        target.counter.inc()
+        target.histogram.observe((performance.now() - start) / 1000)
+      }
+      // A streamed body (an export) is measured to its last byte.
+      const streamed = bodyEnd(request)
+      if (streamed === null) record('complete')
+      else void streamed.then(record)
     })
     .get(
       METRICS_PATH,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
 import type { Logger } from '../observability/logger'
-import { routeLabel, sentStatus } from './answer'
+import { type BodyEnd, bodyEnd, routeLabel, sentStatus } from './answer'
 import { echo } from './echo'
 import { pathStart } from './request-url'
 
@@ -48,36 +48,50 @@ export const requestLog = (logger: Logger, server: () => PeerLookup | null | und
     .onAfterResponse({ as: 'global' }, ({ request, route, set, responseValue }) => {
       const state = states.get(request)
       if (state === undefined) return
-      // The path and query as sent, without parsing the whole URL again.
-      const raw = request.url
-      const start = pathStart(raw)
-      const queryStart = raw.indexOf('?', start)
-      const pathname = echo(queryStart === -1 ? raw.slice(start) : raw.slice(start, queryStart))
       const status = sentStatus(set, responseValue)
-      const level = status >= 500 ? 'error' : QUIET.test(pathname) ? 'debug' : 'info'
-      if (!logger.isLevelEnabled(level)) return
-      const query = queryStart === -1 ? '' : raw.slice(queryStart + 1)
-      const durationMs = performance.now() - state.started
-      const address = state.address
-      logger[level](
-        {
-          event: {
-            action: 'http-request',
-            kind: 'event',
-            category: ['web'],
-            type: ['access'],
-            outcome: status >= 400 ? 'failure' : 'success',
-            duration: Math.round(durationMs * 1e6),
-          },
-          http: { request: { id: state.id, method: request.method }, response: { status_code: status } },
-          url: {
-            path: pathname,
-            ...(query === '' ? {} : { query: echo(query) }),
-          },
-          ...(address === undefined ? {} : { client: { ip: address, address } }),
-          ...(request.headers.has('user-agent') ? { user_agent: { original: echo(request.headers.get('user-agent')!) } } : {}),
-          twitter: { route: routeLabel(route) },
-        },
-        `${request.method} ${pathname} ${status} ${durationMs.toFixed(1)} ms`,
-      )
+      // A streamed body (an export) is logged when it ends: its duration is to the last byte.
+      const streamed = bodyEnd(request)
+      if (streamed === null) writeLine(logger, request, route, status, state, null)
+      else void streamed.then((end) => writeLine(logger, request, route, status, state, end))
     })
+
+function writeLine(
+  logger: Logger,
+  request: Request,
+  route: string | undefined,
+  status: number,
+  state: RequestState,
+  end: BodyEnd | null,
+) {
+  // The path and query as sent, without parsing the whole URL again.
+  const raw = request.url
+  const start = pathStart(raw)
+  const queryStart = raw.indexOf('?', start)
+  const pathname = echo(queryStart === -1 ? raw.slice(start) : raw.slice(start, queryStart))
+  const level = status >= 500 ? 'error' : QUIET.test(pathname) ? 'debug' : 'info'
+  if (!logger.isLevelEnabled(level)) return
+  const query = queryStart === -1 ? '' : raw.slice(queryStart + 1)
+  const durationMs = performance.now() - state.started
+  const address = state.address
+  logger[level](
+    {
+      event: {
+        action: 'http-request',
+        kind: 'event',
+        category: ['web'],
+        type: ['access'],
+        outcome: status >= 400 || end === 'cut' ? 'failure' : 'success',
+        duration: Math.round(durationMs * 1e6),
+      },
+      http: { request: { id: state.id, method: request.method }, response: { status_code: status } },
+      url: {
+        path: pathname,
+        ...(query === '' ? {} : { query: echo(query) }),
+      },
+      ...(address === undefined ? {} : { client: { ip: address, address } }),
+      ...(request.headers.has('user-agent') ? { user_agent: { original: echo(request.headers.get('user-agent')!) } } : {}),
+      twitter: { route: routeLabel(route), ...(end === null ? {} : { body: end }) },
+    },
+    `${request.method} ${pathname} ${status} ${durationMs.toFixed(1)} ms${end === 'cut' ? ' (body cut short)' : ''}`,
+  )
+}

@@ -424,6 +424,79 @@ describe('streaming', () => {
     }
   }, 20_000)
 
+  /** The access line of the request whose X-Request-Id is `id`, once written. */
+  const accessLine = async (id: string) => {
+    const find = () => (app.log.lines as any[]).find((l) => l.event?.action === 'http-request' && l.http.request.id === id)
+    await waitFor(() => find() !== undefined)
+    return find()
+  }
+  const exportSeries = async (body: string) => {
+    const metric = (await app.registry.getSingleMetric('http_request_duration_seconds')!.get()) as {
+      values: { metricName?: string; labels: Record<string, string | number>; value: number }[]
+    }
+    const mine = (name: string) =>
+      metric.values.find(
+        (v) => v.metricName === name && v.labels.path === ALL && v.labels.status === '200' && v.labels.body === body,
+      )?.value ?? 0
+    return { count: mine('http_request_duration_seconds_count'), sum: mine('http_request_duration_seconds_sum') }
+  }
+
+  test('when an export takes seconds, then the access log and the duration histogram measure it to its last byte', async () => {
+    probe.delayMs = 20
+    try {
+      const before = await exportSeries('complete')
+      const started = performance.now()
+      const response = await fetch(`${app.url}${ALL}?format=ndjson`, { headers: { 'x-request-id': 'slow-export-1' } })
+      await response.arrayBuffer()
+      const elapsedMs = performance.now() - started
+      // 51 pages, each read 20 ms late: a second at least, to the last byte.
+      expect(elapsedMs).toBeGreaterThan(1_000)
+      const line = await accessLine('slow-export-1')
+      expect(line.event.duration / 1e6).toBeGreaterThan(elapsedMs * 0.9)
+      expect(line.event.duration / 1e6).toBeLessThanOrEqual(elapsedMs + 50)
+      expect(line.twitter.body).toBe('complete')
+      expect(line.event.outcome).toBe('success')
+      let after = await exportSeries('complete')
+      for (let i = 0; i < 100 && after.count === before.count; i++) {
+        await Bun.sleep(10)
+        after = await exportSeries('complete')
+      }
+      expect(after.count - before.count).toBe(1)
+      expect(after.sum - before.sum).toBeGreaterThan((elapsedMs * 0.9) / 1000)
+    } finally {
+      probe.delayMs = 0
+    }
+  }, 20_000)
+
+  test('when the client leaves mid-export, then the access line and the metrics record the answer as cut short', async () => {
+    probe.delayMs = 40
+    try {
+      const before = await exportSeries('cut')
+      const { port } = new URL(app.url)
+      const socket = connect(Number(port), '127.0.0.1')
+      socket.on('error', () => {})
+      socket.on('connect', () =>
+        socket.write(`GET ${ALL}?format=csv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Request-Id: cut-export-1\r\n\r\n`),
+      )
+      const reads = probe.pageReads
+      await waitFor(() => probe.pageReads - reads >= 3)
+      socket.destroy()
+      const line = await accessLine('cut-export-1')
+      expect(line.twitter.body).toBe('cut')
+      expect(line.event.outcome).toBe('failure')
+      expect(line.http.response.status_code).toBe(200)
+      expect(line.message).toContain('(body cut short)')
+      let after = await exportSeries('cut')
+      for (let i = 0; i < 100 && after.count === before.count; i++) {
+        await Bun.sleep(10)
+        after = await exportSeries('cut')
+      }
+      expect(after.count - before.count).toBe(1)
+    } finally {
+      probe.delayMs = 0
+    }
+  }, 20_000)
+
   test('when the database fails mid-export, then the body is cut short (no clean end) and no page is read after it', async () => {
     probe.failFrom = probe.pageReads + 3
     try {

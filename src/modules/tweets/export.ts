@@ -1,4 +1,5 @@
 import type { Database } from '../../db/sql'
+import { type BodyEnd, streamedBody } from '../../http/answer'
 import { echo } from '../../http/echo'
 import {
   type CsvCells,
@@ -123,6 +124,8 @@ export interface TweetExport {
 export async function exportTweets(db: Database, logger: Logger, options: TweetExport): Promise<Response> {
   const { format, filter, request } = options
   const encoder = ENCODERS[format]
+  // Set once the stream exists: before, a failure of the first read is an ordinary answer (a 503).
+  let ended: ((end: BodyEnd) => void) | undefined
   const stream = await openExport<Tweet>({
     read: async (after, size) => toTweets(await findTweets(db, filter, after, size)),
     keyOf: (tweet) => tweet.id,
@@ -142,6 +145,8 @@ export async function exportTweets(db: Database, logger: Logger, options: TweetE
         },
         'export cut short',
       ),
+    onEnd: (end) => ended?.(end),
   })
+  ended = streamedBody(request)
   return exportResponse(stream, format, exportFilename('tweets', selectionParts(filter), format), options.set)
 }

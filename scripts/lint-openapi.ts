@@ -21,6 +21,7 @@ const db = { config: {}, rows: unreachable, run: unreachable } as unknown as Dat
 const app = createApp({
   db,
   schema: new Map(),
+  exportConcurrency: 1,
   lifecycle: { shuttingDown: false, starting: null },
   logger: createLogger({ level: 'fatal' }),
   registry: new Registry(),

@@ -15,7 +15,10 @@
  * Only Bun is needed (no jq, no node_modules). Every request has a deadline
  * (VERIFY_REQUEST_TIMEOUT, seconds, default 5) and a byte cap, the checks run side by side, and
  * the whole run is bounded (VERIFY_TIMEOUT, seconds, default 60): a service that accepts
- * connections and never answers fails its check, it never hangs the run.
+ * connections and never answers fails its check, it never hangs the run. Checks of what arrives
+ * through an asynchronous pipeline (Logstash's event counts, the index's access lines and mapping)
+ * ask again once a second while they fail, for up to VERIFY_SETTLE (seconds, default 30): a stack
+ * verified right after its first start has had no time to deliver and index a line yet.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -275,6 +278,12 @@ export interface Urls {
 interface Check {
   name: string
   run(): Promise<string>
+  /**
+   * The check reads the end of an asynchronous pipeline (a log line through Logstash into the
+   * index, refreshed every second): its failure is asked again, once a second, until VERIFY_SETTLE
+   * has passed, instead of failing the first time it looks before the data has arrived.
+   */
+  eventual?: true
 }
 
 function checks(
@@ -423,6 +432,7 @@ function checks(
     },
     {
       name: 'logstash-events',
+      eventual: true,
       async run() {
         const url = `${logstash()}/_node/stats/pipelines`
         const pipelines = expectOk(`GET ${url}`, await client.json(url))?.pipelines ?? {}
@@ -442,6 +452,7 @@ function checks(
     },
     {
       name: 'elasticsearch-index',
+      eventual: true,
       async run() {
         const url = `${urls.elasticsearch}/${encodeURIComponent(index)}/_search`
         const answer = await client.json(url, {
@@ -458,6 +469,7 @@ function checks(
     },
     {
       name: 'elasticsearch-mapping',
+      eventual: true,
       async run() {
         const url = `${urls.elasticsearch}/${encodeURIComponent(index)}/_mapping`
         const answer = await client.json(url)
@@ -518,6 +530,29 @@ function checks(
 
 // --- The run -----------------------------------------------------------------------------------
 
+/** An eventual check, asked again once a second while it fails, for at most `settleMs` or until the run's bound. */
+async function settled(check: Check, settleMs: number, signal: AbortSignal): Promise<string> {
+  const started = performance.now()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await check.run()
+    } catch (error) {
+      const waited = performance.now() - started
+      if (!(error instanceof CheckFailure) || waited + POLL_MS > settleMs || signal.aborted) {
+        if (error instanceof CheckFailure && attempt > 1)
+          throw new CheckFailure(`${error.message} (still so after ${attempt} tries over ${Math.round(waited / 1000)} s)`)
+        throw error
+      }
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS)
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true })
+      })
+    }
+  }
+}
+
+const POLL_MS = 1_000
+
 function seconds(config: Settings, name: string, fallback: number): number {
   const raw = config.value(name)
   if (raw === undefined) return fallback * 1000
@@ -532,6 +567,7 @@ export async function main(env: Record<string, string | undefined> = process.env
   let urls: Urls
   let requestTimeoutMs: number
   let runTimeoutMs: number
+  let settleMs: number
   let index: string
   try {
     config = settings(env, env.VERIFY_ENV_FILE ?? join(ROOT, '.env'))
@@ -550,6 +586,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     }
     requestTimeoutMs = seconds(config, 'VERIFY_REQUEST_TIMEOUT', 5)
     runTimeoutMs = seconds(config, 'VERIFY_TIMEOUT', 60)
+    settleMs = seconds(config, 'VERIFY_SETTLE', 30)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(`verify-stack: ${error.message}`)
@@ -571,7 +608,8 @@ export async function main(env: Record<string, string | undefined> = process.env
   const results = await Promise.all(
     list.map(async (check) => {
       try {
-        return { name: check.name, ok: true, detail: await Promise.race([check.run(), outOfTime]) }
+        const run = check.eventual === true ? () => settled(check, settleMs, controller.signal) : () => check.run()
+        return { name: check.name, ok: true, detail: await Promise.race([run(), outOfTime]) }
       } catch (error) {
         const detail = error instanceof CheckFailure ? error.message : `unexpected error: ${(error as Error).stack ?? error}`
         return { name: check.name, ok: false, detail }

@@ -9,6 +9,7 @@ import { type Lifecycle, schemaUsable } from './domain/lifecycle'
 import { UnavailableError } from './domain/unavailable'
 import { corsPolicy } from './http/cors'
 import { errorHandler, notFound } from './http/errors'
+import { createExportGate } from './http/export'
 import { METRICS_PATH, metricsPlugin } from './http/metrics'
 import { apiDocument } from './http/openapi'
 import { queryLengthLimit } from './http/query'
@@ -41,6 +42,8 @@ export interface AppDeps {
    * that served the document.
    */
   publicBaseUrl?: string
+  /** CSV/NDJSON exports streamed at once (EXPORT_CONCURRENCY). */
+  exportConcurrency: number
   /** The date "now" is for defaults such as a timeline's range; the system's unless a test pins it. */
   clock?: Clock
 }
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps) {
   let server: PeerLookup | null = null
   const { cache } = deps
   const modules = [
-    tweetsModule(deps.db, cache, deps.logger, deps.clock ?? systemClock),
+    tweetsModule(deps.db, cache, deps.logger, deps.clock ?? systemClock, createExportGate(deps.exportConcurrency)),
     usersModule(deps.db, cache),
     hashtagsModule(deps.db, cache),
     healthModule(deps.db, deps.schema, deps.lifecycle),

@@ -60,6 +60,7 @@ function appOnFailingDatabase(error: () => Error) {
   const app = createApp({
     db,
     schema: new Map([['tweets', { columns: new Map(), indexes: new Map() }]]),
+    exportConcurrency: 1,
     lifecycle,
     logger: createLogger({ destination: new CapturedLog(), level: 'fatal' }),
     registry: new Registry(),

@@ -117,6 +117,7 @@ export function composeService(env: Record<string, string | undefined> = process
     registry,
     cache,
     corsOrigins: config.corsOrigins,
+    exportConcurrency: config.exportConcurrency,
     publicBaseUrl: config.publicBaseUrl,
   })
   return { config, logger, logstash, db, writer, collector, cache, lifecycle, sqlFiles, app }

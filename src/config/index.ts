@@ -81,6 +81,12 @@ export const variables = {
     description: 'Memory for answers kept until the data changes (0: compute every answer).',
     parse: integer(0, 4096),
   },
+  EXPORT_CONCURRENCY: {
+    default: '4',
+    description:
+      'CSV/NDJSON exports one process streams at once; one more is answered 503 with Retry-After, so that exports cannot starve the other requests.',
+    parse: integer(1, 1000),
+  },
   PUBLIC_BASE_URL: {
     description:
       'Public URL clients reach the service at (behind a proxy), for the OpenAPI servers entry and Swagger UI links. Unset: relative to the host asked.',
@@ -250,6 +256,8 @@ export interface Config {
   port: number
   host: string
   responseCacheBytes: number
+  /** Exports streamed at once (EXPORT_CONCURRENCY). */
+  exportConcurrency: number
   /** Origins allowed by CORS; empty: no CORS headers at all. */
   corsOrigins: string[]
   /** Where clients reach the service (PUBLIC_BASE_URL); undefined: relative to the host asked. */
@@ -336,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: p.PORT!,
     host: p.HOST!,
     responseCacheBytes: p.RESPONSE_CACHE_MB! * 1024 * 1024,
+    exportConcurrency: p.EXPORT_CONCURRENCY!,
     corsOrigins: p.CORS_ORIGINS ?? [],
     publicBaseUrl: p.PUBLIC_BASE_URL,
     mysql: mysqlConfig(p),

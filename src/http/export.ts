@@ -218,6 +218,42 @@ export interface ExportPlan<T> {
 const utf8 = new TextEncoder()
 
 /**
+ * Items encoded between two turns of the event loop. A page of 1,000 tweets is encoded in slices of
+ * this many, each followed by a yield, so that the requests waiting meanwhile (a probe, a cached
+ * page) are answered between two slices rather than after a whole page of every export in flight.
+ */
+export const EXPORT_SLICE = 100
+
+/** Lets the event loop run what is waiting (I/O callbacks, other requests) before going on. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Exports streamed at once, per process (EXPORT_CONCURRENCY); one more is refused, never queued. */
+export interface ExportGate {
+  /** A place, with the function that gives it back; null when every place is taken. */
+  enter(): (() => void) | null
+  readonly inFlight: number
+}
+
+export function createExportGate(limit: number): ExportGate {
+  let inFlight = 0
+  return {
+    enter() {
+      if (inFlight >= limit) return null
+      inFlight++
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        inFlight--
+      }
+    },
+    get inFlight() {
+      return inFlight
+    },
+  }
+}
+
+/**
  * The export as a stream of one chunk per page. The first page is read before this resolves, so a
  * database that cannot answer still gets its usual problem (a 503) instead of a truncated body;
  * after the first byte, a failure can only cut the body short (the chunked encoding never ends,
@@ -272,9 +308,15 @@ export async function openExport<T>(plan: ExportPlan<T>): Promise<ReadableStream
           done = page.length < plan.pageSize
           if (page.length > 0) after = plan.keyOf(page[page.length - 1]!)
         }
-        const text = (started ? '' : plan.preamble) + plan.encode(page)
-        started = true
-        if (text !== '') controller.enqueue(utf8.encode(text))
+        for (let from = 0; from < page.length || !started; from += EXPORT_SLICE) {
+          const text = (started ? '' : plan.preamble) + plan.encode(page.slice(from, from + EXPORT_SLICE))
+          started = true
+          if (text !== '') controller.enqueue(utf8.encode(text))
+          if (from + EXPORT_SLICE < page.length) {
+            await yieldToLoop()
+            if (stopped) return cut(controller)
+          }
+        }
         sent += page.length
         if (done) {
           finish('complete')

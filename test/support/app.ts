@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import { createApp } from '../../src/app'
+import { loadConfig } from '../../src/config'
 import { dataVersions } from '../../src/db/data-version'
 import { readSqlFiles, schemaShape } from '../../src/db/schema'
 import type { Database } from '../../src/db/sql'
@@ -29,7 +30,7 @@ export interface RunningApp {
 }
 
 /** The real app on a random port, logging into memory. */
-export function startApp(db: Database, options: { corsOrigins?: string[] } = {}): RunningApp {
+export function startApp(db: Database, options: { corsOrigins?: string[]; exportConcurrency?: number } = {}): RunningApp {
   const log = new CapturedLog()
   const lifecycle: Lifecycle = { shuttingDown: false, starting: null }
   const registry = new Registry()
@@ -49,6 +50,7 @@ export function startApp(db: Database, options: { corsOrigins?: string[] } = {})
     logger: createLogger({ destination: log, level: 'debug' }),
     registry,
     corsOrigins: options.corsOrigins,
+    exportConcurrency: options.exportConcurrency ?? loadConfig({}).exportConcurrency,
   })
   app.listen({ port: 0, hostname: '127.0.0.1' })
   return {

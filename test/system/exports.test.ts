@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { connect, type Socket } from 'node:net'
 import { seed } from '../../scripts/seed'
+import { loadConfig } from '../../src/config'
 import { DatabaseUnavailableError } from '../../src/db/errors'
 import type { Database } from '../../src/db/sql'
 import { type RunningApp, startApp } from '../support/app'
@@ -494,6 +495,62 @@ describe('streaming', () => {
       expect(after.count - before.count).toBe(1)
     } finally {
       probe.delayMs = 0
+    }
+  }, 20_000)
+
+  test('when as many exports as EXPORT_CONCURRENCY allows run at once, then a cheap request keeps its p99 within 60 ms of its idle p99', async () => {
+    const p99 = async (ms: number) => {
+      const times: number[] = []
+      const end = performance.now() + ms
+      while (performance.now() < end) {
+        const started = performance.now()
+        await (await fetch(`${app.url}/health/live`)).arrayBuffer()
+        times.push(performance.now() - started)
+        await Bun.sleep(1)
+      }
+      times.sort((a, b) => a - b)
+      return times[Math.floor(times.length * 0.99)]!
+    }
+    const idle = await p99(1_000)
+    let stop = false
+    const exporting = Array.from({ length: loadConfig({}).exportConcurrency }, async (_, i) => {
+      let done = 0
+      while (!stop) {
+        const response = await get(`${ALL}?format=${i % 2 === 0 ? 'csv' : 'ndjson'}`)
+        expect(response.status).toBe(200)
+        await response.arrayBuffer()
+        done++
+      }
+      return done
+    })
+    await Bun.sleep(200)
+    const loaded = await p99(3_000)
+    stop = true
+    expect((await Promise.all(exporting)).every((done) => done > 0)).toBe(true)
+    expect({ idle, loaded, within: loaded <= idle + 60 }).toMatchObject({ within: true })
+  }, 60_000)
+
+  test('when more exports than EXPORT_CONCURRENCY are asked for, then the one too many is a 503 problem with Retry-After, and a place frees when an export ends', async () => {
+    const limited = startApp(probed(database.db), { exportConcurrency: 1 })
+    probe.delayMs = 30
+    try {
+      const first = await fetch(`${limited.url}${ALL}?format=csv`)
+      expect(first.status).toBe(200)
+      const second = await fetch(`${limited.url}${ALL}?format=ndjson`)
+      expect(second.status).toBe(503)
+      expect(second.headers.get('content-type')).toBe('application/problem+json')
+      expect(second.headers.get('retry-after')).toBe('5')
+      expect(((await second.json()) as { detail: string }).detail).toContain('EXPORT_CONCURRENCY')
+      // JSON pages are no exports: they go on.
+      expect((await fetch(`${limited.url}${ALL}?limit=5`)).status).toBe(200)
+      await first.body!.cancel()
+      await waitFor(() => (limited.log.lines as any[]).some((l) => l.twitter?.body === 'cut'))
+      const third = await fetch(`${limited.url}${ALL}?format=ndjson`)
+      expect(third.status).toBe(200)
+      await third.body!.cancel()
+    } finally {
+      probe.delayMs = 0
+      await limited.stop()
     }
   }, 20_000)
 

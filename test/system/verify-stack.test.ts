@@ -94,6 +94,8 @@ async function verify(env: Record<string, string> = {}, urls = true) {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       VERIFY_ENV_FILE: envFile,
+      // The faults below never settle: a short settle keeps each such run to seconds.
+      VERIFY_SETTLE: '2',
       ...(urls
         ? {
             API_URL: service.url,
@@ -177,6 +179,27 @@ describe('scripts/verify-stack.sh', () => {
       expectFailed(await verify(), failed, why)
     })
   }
+
+  test('when the log lines reach Logstash and the index only after a while (a first start), the pipeline checks ask again until they arrive', async () => {
+    apis.faults.add('lines-late')
+    const result = await verify({ VERIFY_SETTLE: '10' })
+    expect({ code: result.code, failed: [...result.lines].filter(([, line]) => !line.ok).map(([name]) => name) }).toEqual({
+      code: 0,
+      failed: [],
+    })
+    // Asked four times: three answers found nothing yet.
+    expect(result.ms).toBeGreaterThan(2_500)
+  }, 30_000)
+
+  test('when the log lines never arrive, the check fails after VERIFY_SETTLE, saying how often it asked', async () => {
+    apis.faults.add('no-events')
+    const result = await verify({ VERIFY_SETTLE: '2' })
+    expectFailed(
+      result,
+      ['logstash-events'],
+      /no events through pipeline "twitter-hashtags" \(in 0, out 0\).*\(still so after \d+ tries over \d+ s\)/,
+    )
+  }, 30_000)
 
   test('when Prometheus reports a rule unhealthy, it fails naming prometheus-rules and the rule', async () => {
     apis.faults.add('rule-unhealthy')

@@ -1,10 +1,12 @@
 import type { Database } from '../../db/sql'
+import { UnavailableError } from '../../domain/unavailable'
 import { type BodyEnd, streamedBody } from '../../http/answer'
 import { echo } from '../../http/echo'
 import {
   type CsvCells,
   csvRecord,
   type ExportFormat,
+  type ExportGate,
   exportFilename,
   exportResponse,
   ndjsonLine,
@@ -103,6 +105,9 @@ export function selectionParts(filter: TweetFilter): string[] {
   return parts
 }
 
+/** Retry-After of an export refused because EXPORT_CONCURRENCY are streaming: a download takes seconds. */
+const EXPORT_RETRY_AFTER_SECONDS = 5
+
 export interface TweetExport {
   format: ExportFormat
   /** How CSV text fields are written (csv_cells). */
@@ -121,9 +126,16 @@ export interface TweetExport {
  * after the first page cuts the body short (the status is sent already) and is logged once, as
  * export-failed, under the request's id.
  */
-export async function exportTweets(db: Database, logger: Logger, options: TweetExport): Promise<Response> {
+export async function exportTweets(db: Database, logger: Logger, gate: ExportGate, options: TweetExport): Promise<Response> {
   const { format, filter, request } = options
   const encoder = ENCODERS[format]
+  const release = gate.enter()
+  if (release === null) {
+    throw new UnavailableError(
+      'too many exports are being streamed at once (EXPORT_CONCURRENCY); retry later, or read the JSON pages',
+      EXPORT_RETRY_AFTER_SECONDS,
+    )
+  }
   // Set once the stream exists: before, a failure of the first read is an ordinary answer (a 503).
   let ended: ((end: BodyEnd) => void) | undefined
   const stream = await openExport<Tweet>({
@@ -145,7 +157,13 @@ export async function exportTweets(db: Database, logger: Logger, options: TweetE
         },
         'export cut short',
       ),
-    onEnd: (end) => ended?.(end),
+    onEnd: (end) => {
+      release()
+      ended?.(end)
+    },
+  }).catch((error: unknown) => {
+    release()
+    throw error
   })
   ended = streamedBody(request)
   return exportResponse(stream, format, exportFilename('tweets', selectionParts(filter), format), options.set)

@@ -13,7 +13,7 @@ import {
   type TimeRange,
   timelineRange,
 } from '../../domain/time-range'
-import { type CsvCells, type Representation, representationOf } from '../../http/export'
+import { type CsvCells, type ExportGate, type Representation, representationOf } from '../../http/export'
 import { hashtagOf, kindsParam, rangeOf, tzOf } from '../../http/filters'
 import { readPage } from '../../http/pagination'
 import { HttpProblem, invalidParameters } from '../../http/problem'
@@ -66,7 +66,7 @@ function countRangeOf(query: { since?: string; until?: string }): TimeRange | nu
   return since === undefined && until === undefined ? null : { since: since ?? ALL_TIME.since, until: until ?? ALL_TIME.until }
 }
 
-export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger, clock: Clock) => {
+export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger, clock: Clock, exports: ExportGate) => {
   const page = (
     route: string,
     filter: TweetFilter,
@@ -76,7 +76,14 @@ export const tweetsModule = (db: Database, cache: ResponseCache, logger: Logger,
   ) => {
     const format = representationOf(query.format, request.headers.get('accept'))
     if (format !== 'json')
-      return exportTweets(db, logger, { format, cells: query.csv_cells ?? 'safe', filter, cursor: query.cursor, request, set })
+      return exportTweets(db, logger, exports, {
+        format,
+        cells: query.csv_cells ?? 'safe',
+        filter,
+        cursor: query.cursor,
+        request,
+        set,
+      })
     // The same URL answers CSV or NDJSON to another Accept: shared caches must key on it too.
     set.headers.vary = set.headers.vary === undefined ? 'Accept' : `${set.headers.vary}, Accept`
     const params = {

@@ -386,6 +386,7 @@ async function large(parts: { lists: boolean; analysis: boolean }) {
     if (parts.analysis) {
       await analysis(config, tweets, users)
       await exports(config, tweets)
+      await exportsBesideProbe(config)
     }
   }
   // The smoke run's few thousand rows fit the default pool: it leaves the server's settings alone.
@@ -708,6 +709,58 @@ async function exports(config: MysqlConfig, tweets: number) {
       value: Number(growth.toFixed(1)),
       max: EXPORT_MAX_RSS_GROWTH_MB,
     })
+  }
+}
+
+/** How much an export may add to the p99 of a cheap request answered beside it, in ms. */
+const EXPORTS_MAX_PROBE_P99_GROWTH_MS = 40
+
+/**
+ * Exports must not starve the API: /health/live loaded by wrk alone (its idle p99), then again while
+ * EXPORT_CONCURRENCY exports of the whole selection run, each downloaded again as soon as it ends.
+ * The baseline is the same endpoint of the same service in the same run: the figure is the growth.
+ */
+async function exportsBesideProbe(config: MysqlConfig) {
+  const service = await startBenchService(config.database, { RESPONSE_CACHE_MB: '0' })
+  const exporting = loadConfig({}).exportConcurrency
+  try {
+    const idle = await load(service.url, ['/health/live'])
+    let stop = false
+    const loops = Array.from({ length: exporting }, async (_, i) => {
+      let done = 0
+      while (!stop) {
+        const drained = await drain(`${service.url}/api/v1/resources/tweets/all`, {
+          accept: i % 2 === 0 ? 'text/csv' : 'application/x-ndjson',
+        })
+        if (drained.status !== 200) throw new Error(`export beside the probe answered ${drained.status}`)
+        done++
+      }
+      return done
+    })
+    // Every export under way before the probe starts.
+    await Bun.sleep(smoke ? 200 : 1_000)
+    const loaded = await load(service.url, ['/health/live'])
+    stop = true
+    const done = await Promise.all(loops)
+    const growth = loaded.p99_ms - idle.p99_ms
+    rows.push({
+      section: `exports beside a probe (${exporting} exports at once), cache off`,
+      name: '/health/live',
+      result: loaded,
+      baseline: idle,
+      ratio: loaded.rps / idle.rps,
+      note: `baseline: the same endpoint with no export; ${done.reduce((a, b) => a + b, 0)} exports during the run; p99 +${growth.toFixed(1)} ms`,
+    })
+    facts.exports_probe_p99_idle_ms = idle.p99_ms
+    facts.exports_probe_p99_loaded_ms = loaded.p99_ms
+    checkTarget({
+      name: `/health/live beside ${exporting} exports`,
+      figure: 'p99_growth_ms',
+      value: Number(growth.toFixed(1)),
+      max: EXPORTS_MAX_PROBE_P99_GROWTH_MS,
+    })
+  } finally {
+    await service.stop()
   }
 }
 

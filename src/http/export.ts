@@ -218,11 +218,11 @@ export interface ExportPlan<T> {
 const utf8 = new TextEncoder()
 
 /**
- * Items encoded between two turns of the event loop. A page of 1,000 tweets is encoded in slices of
- * this many, each followed by a yield, so that the requests waiting meanwhile (a probe, a cached
+ * Items encoded between two turns of the event loop. A page is encoded in slices of this many, each
+ * followed by a yield, so that the requests waiting meanwhile (a probe, a cached
  * page) are answered between two slices rather than after a whole page of every export in flight.
  */
-export const EXPORT_SLICE = 100
+export const EXPORT_SLICE = 50
 
 /** Lets the event loop run what is waiting (I/O callbacks, other requests) before going on. */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))

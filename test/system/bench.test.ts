@@ -73,8 +73,14 @@ describe('bun run bench --smoke', () => {
       expect(row.rss_peak_mb).toBeGreaterThanOrEqual(row.rss_idle_mb)
     }
     expect(stdout).toContain('exports of tweets/all')
+    // A cheap request beside as many exports as may run at once, against itself with none.
+    const probe = report.results.filter((row: { section: string }) => row.section.startsWith('exports beside a probe'))
+    expect(probe.map((row: { name: string }) => row.name)).toEqual(['/health/live'])
+    expect(probe[0].baseline_rps).toBeGreaterThan(0)
+    expect(report.facts.exports_probe_p99_loaded_ms).toBe(probe[0].p99_ms)
     // Every target is reported as met or missed; none fails the run.
-    expect(report.targets.length).toBe(analysis.length + 2 * report.exports.length)
+    expect(report.targets.length).toBe(analysis.length + 2 * report.exports.length + 1)
+    expect(report.targets.map((t: { figure: string }) => t.figure)).toContain('p99_growth_ms')
     for (const target of report.targets) {
       expect(types(target, ['name', 'figure', 'value', 'met'])).toEqual({
         name: 'string',

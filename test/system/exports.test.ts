@@ -498,36 +498,44 @@ describe('streaming', () => {
     }
   }, 20_000)
 
-  test('when as many exports as EXPORT_CONCURRENCY allows run at once, then a cheap request keeps its p99 within 60 ms of its idle p99', async () => {
+  test('when as many exports as EXPORT_CONCURRENCY allows run at once, then a cheap request keeps its p99 within 40 ms of its idle p99', async () => {
+    // An app of its own: exports of other tests still ending hold no place of these.
+    const limit = loadConfig({}).exportConcurrency
+    const own = startApp(database.db, { exportConcurrency: limit })
     const p99 = async (ms: number) => {
       const times: number[] = []
       const end = performance.now() + ms
       while (performance.now() < end) {
         const started = performance.now()
-        await (await fetch(`${app.url}/health/live`)).arrayBuffer()
+        await (await fetch(`${own.url}/health/live`)).arrayBuffer()
         times.push(performance.now() - started)
         await Bun.sleep(1)
       }
       times.sort((a, b) => a - b)
       return times[Math.floor(times.length * 0.99)]!
     }
-    const idle = await p99(1_000)
     let stop = false
-    const exporting = Array.from({ length: loadConfig({}).exportConcurrency }, async (_, i) => {
-      let done = 0
-      while (!stop) {
-        const response = await get(`${ALL}?format=${i % 2 === 0 ? 'csv' : 'ndjson'}`)
-        expect(response.status).toBe(200)
-        await response.arrayBuffer()
-        done++
-      }
-      return done
-    })
-    await Bun.sleep(200)
-    const loaded = await p99(3_000)
-    stop = true
-    expect((await Promise.all(exporting)).every((done) => done > 0)).toBe(true)
-    expect({ idle, loaded, within: loaded <= idle + 60 }).toMatchObject({ within: true })
+    try {
+      const idle = await p99(1_000)
+      const exporting = Array.from({ length: limit }, async (_, i) => {
+        let done = 0
+        while (!stop) {
+          const response = await fetch(`${own.url}${ALL}?format=${i % 2 === 0 ? 'csv' : 'ndjson'}`)
+          expect(response.status).toBe(200)
+          await response.arrayBuffer()
+          done++
+        }
+        return done
+      })
+      await Bun.sleep(200)
+      const loaded = await p99(3_000)
+      stop = true
+      expect((await Promise.all(exporting)).every((done) => done > 0)).toBe(true)
+      expect({ idle, loaded, within: loaded <= idle + 40 }).toMatchObject({ within: true })
+    } finally {
+      stop = true
+      await own.stop()
+    }
   }, 60_000)
 
   test('when more exports than EXPORT_CONCURRENCY are asked for, then the one too many is a 503 problem with Retry-After, and a place frees when an export ends', async () => {

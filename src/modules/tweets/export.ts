@@ -15,7 +15,6 @@ import {
 } from '../../http/export'
 import { decodeCursor } from '../../http/pagination'
 import { requestIdOf } from '../../http/request-log'
-import { LIMIT_MAX } from '../../http/schemas'
 import { asError, type Logger } from '../../observability/logger'
 import { toTweets } from './mapper'
 import { Tweet } from './model'
@@ -105,6 +104,12 @@ export function selectionParts(filter: TweetFilter): string[] {
   return parts
 }
 
+/**
+ * Tweets per read of an export: small enough that parsing a page's rows holds the event loop for
+ * a few milliseconds (other requests wait meanwhile), large enough that the keyset reads stay cheap.
+ */
+const EXPORT_PAGE = 250
+
 /** Retry-After of an export refused because EXPORT_CONCURRENCY are streaming: a download takes seconds. */
 const EXPORT_RETRY_AFTER_SECONDS = 5
 
@@ -120,7 +125,7 @@ export interface TweetExport {
 }
 
 /**
- * The whole selection, newest first, as CSV or NDJSON, read in pages of the largest page size. A
+ * The whole selection, newest first, as CSV or NDJSON, read in pages of EXPORT_PAGE tweets. A
  * list's `limit` is accepted and has no effect: it neither caps an export (that is what the pages
  * of the JSON list are for) nor changes its bytes, only how many reads make it. A read that fails
  * after the first page cuts the body short (the status is sent already) and is logged once, as
@@ -142,7 +147,7 @@ export async function exportTweets(db: Database, logger: Logger, gate: ExportGat
     read: async (after, size) => toTweets(await findTweets(db, filter, after, size)),
     keyOf: (tweet) => tweet.id,
     after: options.cursor === undefined ? null : decodeCursor(options.cursor),
-    pageSize: LIMIT_MAX,
+    pageSize: EXPORT_PAGE,
     preamble: encoder.preamble,
     encode: (tweets) => encoder.encode(tweets, options.cells),
     signal: request.signal,

@@ -17,6 +17,7 @@ import { type PeerLookup, requestLog } from './http/request-log'
 import { routable } from './http/request-url'
 import type { ResponseCache } from './http/response-cache'
 import { SWAGGER_ASSETS_PATH, swaggerAssets } from './http/swagger-assets'
+import { swaggerHeaders } from './http/swagger-headers'
 import { hashtagsModule } from './modules/hashtags'
 import { healthModule } from './modules/health'
 import { problemsModule } from './modules/problems'
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps) {
     .use(metricsPlugin(deps.registry))
     .use(corsPolicy(deps.corsOrigins ?? []))
     .use(queryLengthLimit())
+    .use(swaggerHeaders(SWAGGER_PATH, deps.publicBaseUrl))
     .use(
       openapi({
         path: SWAGGER_PATH,

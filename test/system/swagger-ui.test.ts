@@ -89,4 +89,48 @@ describe('Swagger UI in Chromium', () => {
     expect(parsed.data[0]).toMatchObject({ username: 'dave', followers_count: 5000 })
     await page.close()
   })
+
+  test('when /swagger is served with its security headers, then the browser blocks nothing the UI needs: it lists, tries out and reports no policy violation', async () => {
+    const response = await fetch(`${app.url}/swagger`)
+    const policy = response.headers.get('content-security-policy') ?? ''
+    expect(policy).toContain("default-src 'none'")
+    expect(policy).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'/)
+    expect(policy).toContain("frame-ancestors 'none'")
+    expect(policy).not.toContain("'unsafe-eval'")
+    expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/)
+    for (const path of ['/swagger', '/swagger/', '/swagger/json', '/swagger/assets/swagger-ui-bundle.js']) {
+      const answer = await fetch(`${app.url}${path}`)
+      expect({
+        path,
+        nosniff: answer.headers.get('x-content-type-options'),
+        referrer: answer.headers.get('referrer-policy'),
+        csp: answer.headers.has('content-security-policy'),
+      }).toEqual({ path, nosniff: 'nosniff', referrer: 'no-referrer', csp: true })
+    }
+
+    const page = await browser.newPage()
+    const violations: string[] = []
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text())
+    })
+    // In the page (a string: this project's types have no DOM): every violation the browser reports.
+    await page.addInitScript({
+      content:
+        "window.violations = []; document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI))",
+    })
+    await page.goto(`${app.url}/swagger`)
+    await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 })
+    const operation = page.locator('.opblock', {
+      has: page.locator('.opblock-summary-path[data-path="/api/v1/resources/users/top5"]'),
+    })
+    await operation.locator('.opblock-summary').click()
+    await operation.getByRole('button', { name: 'Try it out' }).click()
+    await operation.getByRole('button', { name: 'Execute' }).click()
+    const status = operation.locator('.live-responses-table .response .response-col_status')
+    await status.waitFor({ timeout: 20_000 })
+    expect(((await status.textContent()) ?? '').trim()).toBe('200')
+    const seen = await page.evaluate('window.violations')
+    expect({ console: violations, events: seen }).toEqual({ console: [], events: [] })
+    await page.close()
+  })
 })

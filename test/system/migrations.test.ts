@@ -66,6 +66,19 @@ async function insertLegacyTweets(connection: mysql.Connection, tweets: typeof L
   await connection.query('INSERT INTO tweets (id, hashtag, author_id, lang, text, created_at) VALUES ?', [values])
 }
 
+/** The test's database built again as the release before kinds left it, with the same data. */
+async function toReleaseBeforeKinds() {
+  await admin.query(`DROP DATABASE ${admin.escapeId(config.database)}`)
+  await applySchema(
+    config,
+    FILES.filter((file) => file.name < '004'),
+  )
+  await admin.query(`USE ${admin.escapeId(config.database)}`)
+  await insertHashtags(admin, HASHTAGS)
+  await insertUsers(admin, USERS)
+  await insertLegacyTweets(admin, LEGACY_TWEETS)
+}
+
 afterEach(async () => {
   await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(config.database)}`)
   await admin.end()
@@ -104,15 +117,7 @@ describe('migrations', () => {
   })
 
   test('when a database of the release before kinds holds data, then kinds are backfilled where the text tells, hashtags from the rows, and the counts rebuilt', async () => {
-    await admin.query(`DROP DATABASE ${admin.escapeId(config.database)}`)
-    await applySchema(
-      config,
-      FILES.filter((file) => file.name < '004'),
-    )
-    await admin.query(`USE ${admin.escapeId(config.database)}`)
-    await insertHashtags(admin, HASHTAGS)
-    await insertUsers(admin, USERS)
-    await insertLegacyTweets(admin, LEGACY_TWEETS)
+    await toReleaseBeforeKinds()
     const before = await rows()
     await applySchema(config)
     expect(await recorded()).toEqual(everyFile)
@@ -178,15 +183,7 @@ describe('migrations', () => {
 
   test('when the server refuses a statement of a file, then the error names the file and the server code', async () => {
     // The release before kinds, with a column of that name an operator added with another type.
-    await admin.query(`DROP DATABASE ${admin.escapeId(config.database)}`)
-    await applySchema(
-      config,
-      FILES.filter((file) => file.name < '004'),
-    )
-    await admin.query(`USE ${admin.escapeId(config.database)}`)
-    await insertHashtags(admin, HASHTAGS)
-    await insertUsers(admin, USERS)
-    await insertLegacyTweets(admin, LEGACY_TWEETS)
+    await toReleaseBeforeKinds()
     await admin.query('ALTER TABLE tweets ADD COLUMN kind DATE NULL')
     const error = await applySchema(config).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SchemaError)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BrowserContext, chromium } from 'playwright-core'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { type RunningApp, startApp } from '../support/app'
 import { loadCoreData } from '../support/core-data'
 import { createTestDatabase, type TestDatabase } from '../support/database'
@@ -47,6 +47,18 @@ afterAll(async () => {
   rmSync(profile, { recursive: true, force: true })
 })
 
+/** Opens the operation of `path`, presses "Try it out" then "Execute", and expects a 200; the operation's block. */
+async function tryItOut(page: Page, path: string) {
+  const operation = page.locator('.opblock', { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) })
+  await operation.locator('.opblock-summary').click()
+  await operation.getByRole('button', { name: 'Try it out' }).click()
+  await operation.getByRole('button', { name: 'Execute' }).click()
+  const status = operation.locator('.live-responses-table .response .response-col_status')
+  await status.waitFor({ timeout: 20_000 })
+  expect(((await status.textContent()) ?? '').trim()).toBe('200')
+  return operation
+}
+
 describe('Swagger UI in Chromium', () => {
   test('when /swagger is opened, then every endpoint without a path parameter is listed, with no request leaving the service', async () => {
     const page = await browser.newPage()
@@ -74,15 +86,7 @@ describe('Swagger UI in Chromium', () => {
   test('when "Try it out" then "Execute" is pressed on an endpoint, then the UI shows a 200 with data', async () => {
     const page = await browser.newPage()
     await page.goto(`${app.url}/swagger`)
-    const operation = page.locator('.opblock', {
-      has: page.locator('.opblock-summary-path[data-path="/api/v1/resources/users/top5"]'),
-    })
-    await operation.locator('.opblock-summary').click()
-    await operation.getByRole('button', { name: 'Try it out' }).click()
-    await operation.getByRole('button', { name: 'Execute' }).click()
-    const status = operation.locator('.live-responses-table .response .response-col_status')
-    await status.waitFor({ timeout: 20_000 })
-    expect(((await status.textContent()) ?? '').trim()).toBe('200')
+    const operation = await tryItOut(page, '/api/v1/resources/users/top5')
     const body = await operation.locator('.live-responses-table .response-col_description .microlight').first().textContent()
     const parsed = JSON.parse(body ?? '')
     expect(parsed.data).toHaveLength(5)
@@ -120,15 +124,7 @@ describe('Swagger UI in Chromium', () => {
     })
     await page.goto(`${app.url}/swagger`)
     await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 })
-    const operation = page.locator('.opblock', {
-      has: page.locator('.opblock-summary-path[data-path="/api/v1/resources/users/top5"]'),
-    })
-    await operation.locator('.opblock-summary').click()
-    await operation.getByRole('button', { name: 'Try it out' }).click()
-    await operation.getByRole('button', { name: 'Execute' }).click()
-    const status = operation.locator('.live-responses-table .response .response-col_status')
-    await status.waitFor({ timeout: 20_000 })
-    expect(((await status.textContent()) ?? '').trim()).toBe('200')
+    await tryItOut(page, '/api/v1/resources/users/top5')
     const seen = await page.evaluate('window.violations')
     expect({ console: violations, events: seen }).toEqual({ console: [], events: [] })
     await page.close()

@@ -1,6 +1,7 @@
 import { registerHashtags } from './collector/store'
 import { commandLine, CONFIGURATION_NOTES as NOTES } from './command-line'
 import { SchemaError } from './db/schema'
+import { keepMemoryNear } from './memory-target'
 import { asError } from './observability/logger'
 import { composeService } from './root'
 import { prepareSchema } from './schema-start'
@@ -20,6 +21,7 @@ commandLine({
 })
 
 const { config, logger, logstash, db, writer, collector, lifecycle, sqlFiles, app } = composeService()
+keepMemoryNear(config.memoryTargetBytes, logger)
 
 /** Aborted by SIGTERM/SIGINT: ends a wait for the database. A migration is simply left: the next start completes it. */
 const stopping = new AbortController()

@@ -81,6 +81,12 @@ export const variables = {
     description: 'Memory for answers kept until the data changes (0: compute every answer).',
     parse: integer(0, 4096),
   },
+  MEMORY_TARGET_MB: {
+    default: '256',
+    description:
+      "Resident memory the service keeps near: above it, garbage is collected (checked every 50 ms), so the peak follows this setting rather than the runtime's collector; what it holds live (RESPONSE_CACHE_MB, requests in flight) must fit under it.",
+    parse: integer(64, 65536),
+  },
   EXPORT_CONCURRENCY: {
     default: '4',
     description:
@@ -258,6 +264,8 @@ export interface Config {
   responseCacheBytes: number
   /** Exports streamed at once (EXPORT_CONCURRENCY). */
   exportConcurrency: number
+  /** Resident memory the service keeps near by collecting garbage (MEMORY_TARGET_MB). */
+  memoryTargetBytes: number
   /** Origins allowed by CORS; empty: no CORS headers at all. */
   corsOrigins: string[]
   /** Where clients reach the service (PUBLIC_BASE_URL); undefined: relative to the host asked. */
@@ -345,6 +353,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: p.HOST!,
     responseCacheBytes: p.RESPONSE_CACHE_MB! * 1024 * 1024,
     exportConcurrency: p.EXPORT_CONCURRENCY!,
+    memoryTargetBytes: p.MEMORY_TARGET_MB! * 1024 * 1024,
     corsOrigins: p.CORS_ORIGINS ?? [],
     publicBaseUrl: p.PUBLIC_BASE_URL,
     mysql: mysqlConfig(p),

@@ -29,6 +29,8 @@ export const EVENTS = {
   'service-stopping': 'SIGTERM or SIGINT: requests in flight are finished and the collection stops',
   'service-stopped': 'requests answered, collection stopped, pools closed; the process exits 0',
   'service-stop-timeout': 'shutdown outlasted its 8 s bound; the line names what was still pending, the process exits 1',
+  'memory-over-target':
+    'resident memory stayed above `MEMORY_TARGET_MB` after a garbage collection: what the service holds live is larger than the target (said once)',
   'unhandled-rejection': 'a promise was rejected with no handler (a bug); the service goes on',
   'collector-sample-data': 'no `TWITTER_BEARER_TOKEN`: the collector replays the bundled synthetic sample data',
   'collection-started': 'a run holds the collector lock and starts (`twitter.source`, `twitter.hashtags`)',

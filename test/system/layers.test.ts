@@ -19,6 +19,7 @@ function layerOf(path: string): string {
     'collect.ts',
     'command-line.ts',
     'healthcheck.ts',
+    'memory-target.ts',
     'root.ts',
     'schema-start.ts',
     'stop-signals.ts',

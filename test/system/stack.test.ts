@@ -18,6 +18,7 @@ import { DockerfileParser } from 'dockerfile-ast'
 import { parse } from 'yaml'
 import pkg from '../../package.json'
 import { variables } from '../../src/config'
+import { duration } from '../../src/config/parsers'
 
 /**
  * The Docker stack cannot run on the build machines (no engine): everything that can be checked
@@ -85,6 +86,13 @@ describe('docker-compose.yml', () => {
     expect(services.logstash.depends_on).toHaveProperty('elasticsearch')
     expect(services.kibana.depends_on).toHaveProperty('elasticsearch')
     expect(services.grafana.depends_on).toHaveProperty('prometheus')
+  })
+
+  test("the app's healthcheck gives a migrating start as long as other replicas wait for it (SCHEMA_WAIT_TIMEOUT's default)", () => {
+    const { healthcheck } = services.app
+    expect(duration(healthcheck.start_period)).toBe(duration(variables.SCHEMA_WAIT_TIMEOUT.default!))
+    // Past the start period, a start that has not become ready in three checks is unhealthy.
+    expect(healthcheck.retries).toBe(3)
   })
 
   test('every file it mounts or builds from exists in the repository', () => {

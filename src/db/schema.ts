@@ -126,16 +126,21 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
   try {
     await takeLock(connection, lock, options)
     // Checked first so that a user with rights on its own database only never needs CREATE DATABASE.
-    const [existing] = await connection.query<mysql.RowDataPacket[]>(
+    const [existing] = (await statement(
+      connection,
       'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
       [config.database],
-    )
+      null,
+    )) as [Row[], unknown]
     if (existing.length === 0) {
-      await connection.query(
+      await statement(
+        connection,
         `CREATE DATABASE IF NOT EXISTS ${connection.escapeId(config.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+        [],
+        null,
       )
     }
-    await connection.query(`USE ${connection.escapeId(config.database)}`)
+    await statement(connection, `USE ${connection.escapeId(config.database)}`, [], null)
     const record = files.find((file) => file.name === RECORD_FILE)
     if (record === undefined) throw new SchemaError(`sql/${RECORD_FILE} is missing`, 'SCHEMA_FILES')
     await applyFile(connection, record, true, options)
@@ -170,7 +175,7 @@ async function takeLock(connection: mysql.Connection, lock: string, options: App
   for (;;) {
     const waitedMs = performance.now() - started
     const seconds = Math.max(1, Math.min(LOCK_POLL_SECONDS, Math.ceil((waitMs - waitedMs) / 1000)))
-    const [[acquired]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lock, seconds])
+    const [[acquired]] = (await statement(connection, 'SELECT GET_LOCK(?, ?) AS got', [lock, seconds], null)) as [Row[], unknown]
     if (acquired?.got === 1) return
     const waited = performance.now() - started
     if (waited >= waitMs) {
@@ -247,7 +252,7 @@ async function statement(connection: mysql.Connection, sql: string, params: unkn
     if (unavailable instanceof DatabaseUnavailableError) throw unavailable
     const { code, errno } = error as { code?: unknown; errno?: unknown }
     const name = typeof code === 'string' ? code : 'ERROR'
-    const where = file === null ? 'the schema check' : `sql/${file}`
+    const where = file === null ? 'preparing the schema' : `sql/${file}`
     throw new SchemaError(`${where} failed: ${name}${typeof errno === 'number' ? ` (${errno})` : ''}`, name, file, {
       cause: error,
     })

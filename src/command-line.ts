@@ -34,7 +34,7 @@ export type CommandLine<V> = { kind: 'run'; values: V } | { kind: 'help'; text: 
 
 /** What the service's commands say of their configuration, which is the environment's, not the command line's. */
 export const CONFIGURATION_NOTES = [
-  "Configured by environment variables (MYSQL_URL, HASHTAGS, TWITTER_BEARER_TOKEN, ...): see .env.example and the README's configuration table.",
+  'Configured by environment variables (MYSQL_URL, HASHTAGS, TWITTER_BEARER_TOKEN, ...): see .env.example and docs/configuration.md.',
 ]
 
 /** A flag: present or not. */

@@ -40,7 +40,7 @@ export interface HashtagRun {
   reason?: string
 }
 
-/** How a run ended (the outcome label of twitter_collector_runs_total); checked against the README like HASHTAG_OUTCOMES. */
+/** How a run ended (the outcome label of twitter_collector_runs_total); checked against the manual (docs/) like HASHTAG_OUTCOMES. */
 export const RUN_OUTCOMES = ['success', 'partial', 'failed', 'skipped'] as const
 
 export type RunOutcome = (typeof RUN_OUTCOMES)[number]

@@ -5,7 +5,7 @@ import { variables } from '.'
 
 const root = join(import.meta.dir, '..', '..')
 const envExample = readFileSync(join(root, '.env.example'), 'utf8')
-const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const table = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8')
 
 describe('configuration documentation', () => {
   for (const [name, variable] of Object.entries(variables)) {
@@ -15,8 +15,8 @@ describe('configuration documentation', () => {
       expect(line).toBeDefined()
       if (fallback !== undefined) expect(line).toBe(`${name}=${fallback}`)
     })
-    test(`${name} is in the README's configuration table with its default`, () => {
-      const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\` |`))
+    test(`${name} is in the configuration table (docs/configuration.md) with its default`, () => {
+      const row = table.split('\n').find((l) => l.startsWith(`| \`${name}\` |`))
       expect(row).toBeDefined()
       expect(row!.split('|')[2]!.trim()).toBe(fallback === undefined ? '' : `\`${fallback}\``)
     })

@@ -20,7 +20,7 @@ import {
  * The only reader of the environment. Every variable the service understands is declared once in
  * `variables` (default, meaning, parser); `loadConfig` parses them all and fails with one message
  * naming every bad variable, so a misconfigured container dies at start instead of at first use.
- * `.env.example` and the README's configuration table are checked against this list by tests.
+ * `.env.example` and the configuration table of docs/configuration.md are checked against this list by tests.
  */
 
 export class ConfigError extends Error {
@@ -40,7 +40,7 @@ interface Variable<T> {
   parse: Parser<T>
 }
 
-/** Every environment variable the service reads, in the order the README documents them. */
+/** Every environment variable the service reads, in the order docs/configuration.md documents them. */
 export const variables = {
   PORT: { default: '5000', description: 'HTTP port the API listens on.', parse: integer(1, 65535) },
   HOST: { default: '0.0.0.0', description: 'Address the API binds to.', parse: hostname },

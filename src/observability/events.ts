@@ -2,7 +2,7 @@
  * Every value of `event.action`, the field each log line carries to say what happened, with what it
  * means. It is the one list: the README's table of events is this list, and test/system/readme.test.ts
  * checks that every action the sources log is in it and every action in it is logged somewhere.
- * Meanings are written for the README (Markdown, no `|`).
+ * Meanings are written for docs/observability.md (Markdown, no `|`).
  */
 export const EVENTS = {
   'config-invalid': 'the configuration does not parse; the message names every bad variable, the process exits 2',

@@ -2,8 +2,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
 /**
  * The service's own metrics (collector, pool, log shipping, stored tweets), in the one prom-client
- * registry that /metrics serves (http/metrics.ts adds the HTTP and process metrics). The README
- * lists every name.
+ * registry that /metrics serves (http/metrics.ts adds the HTTP and process metrics). The manual
+ * (docs/observability.md, docs/collector.md) lists every name.
  */
 
 /** The pool's state as the metrics read it (db/database.ts gives it). */

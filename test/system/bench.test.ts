@@ -5,7 +5,7 @@ import { join } from 'node:path'
 
 /**
  * The benchmark is not a timed test: this only checks that `bun run bench --smoke` runs through
- * and reports well-formed results. The figures come from `bun run bench` (see the README).
+ * and reports well-formed results. The figures come from `bun run bench` (see docs/performance.md).
  */
 
 const ROOT = join(import.meta.dir, '..', '..')

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
 
 /**
- * Imports point down the layers, as the README's architecture section draws them. Each production
+ * Imports point down the layers, as docs/architecture.md draws them. Each production
  * module of src/ belongs to one layer; it may import its own layer's modules and those of the layers
  * it is allowed to see, nothing above. Layers of one level (http and db, app and collector) do not
  * see each other. Type-only imports count too: they tie a module to another's shape.

@@ -8,7 +8,7 @@ import { useSampleService } from '../support/sample-service'
  * neither request is answered, not a byte is sent. Bun's uWS layer allows one pending response per
  * connection and closes the socket when a second request head arrives meanwhile
  * (https://github.com/oven-sh/bun/pull/38128 and https://github.com/oven-sh/bun/pull/43273, open;
- * earlier attempts #32868, #33664, #35036 closed unmerged). The README tells deployments to put a
+ * earlier attempts #32868, #33664, #35036 closed unmerged). docs/reliability.md tells deployments to put a
  * proxy that does not pipeline to the backend in front. This test records today's behaviour so that
  * a Bun upgrade which changes it is noticed.
  */
@@ -35,7 +35,7 @@ describe('HTTP/1.1 pipelining', () => {
     if (answered.length > 0) {
       throw new Error(
         `pipelined requests behind an asynchronous answer got ${JSON.stringify(answered)}: this Bun no longer drops them. ` +
-          'The pipelining limitation is gone: update the README (Reliability, known limitations) and this test.',
+          'The pipelining limitation is gone: update docs/reliability.md (known limitations) and this test.',
       )
     }
     expect(answered).toEqual([])

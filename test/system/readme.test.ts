@@ -12,7 +12,7 @@ import { MANUAL_FILES, manualLines, readManualFile } from '../support/manual'
 /**
  * The manual's lists and tables (README.md and docs/) against the code they describe: configuration,
  * metrics, log events, outcomes, tables; and its links. Each failure names what to change. The configuration table's names and defaults
- * (from src/config/index.ts to the README) are checked by src/config/docs.test.ts; here the other direction
+ * (from src/config/index.ts to the README) are checked by test/system/configuration-docs.test.ts; here the other direction
  * and the meanings.
  */
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EcsFlat } from '@elastic/ecs'
 import { parse } from 'yaml'
-import { leaves } from '../../test/support/ecs'
-import { alertRules, dashboardQueries, mappedFields } from '../../test/support/provisioning'
+import { leaves } from '../support/ecs'
+import { alertRules, dashboardQueries, mappedFields } from '../support/provisioning'
 
 /**
  * What cannot run here (Grafana, Logstash, Elasticsearch, Kibana) checked as far as their files

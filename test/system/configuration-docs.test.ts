@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { variables } from '.'
+import { variables } from '../../src/config'
 
 const root = join(import.meta.dir, '..', '..')
 const envExample = readFileSync(join(root, '.env.example'), 'utf8')

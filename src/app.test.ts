@@ -13,6 +13,8 @@ describe('OpenAPI document', () => {
     // validate() dereferences in place: keep the original for the checks below.
     await SwaggerParser.validate(structuredClone(document))
     expect(document.openapi).toStartWith('3.')
+    // The license the project grants (LICENSE, package.json).
+    expect(document.info.license).toEqual({ name: 'MIT', identifier: 'MIT' })
     for (const path of ENDPOINTS) expect(Object.keys(document.paths)).toContain(path)
   })
 

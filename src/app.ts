@@ -90,9 +90,8 @@ export function createApp(deps: AppDeps) {
         title: 'twitter-hashtags API',
         version: pkg.version,
         description: API_DESCRIPTION,
-        // package.json grants no license (npm's UNLICENSED): the document says so rather than name
-        // one; LicenseRef- is SPDX's form for a license outside its list.
-        license: { name: 'UNLICENSED: no license is granted', identifier: 'LicenseRef-UNLICENSED' },
+        // The license package.json names (an SPDX id), the one the LICENSE file grants.
+        license: { name: pkg.license, identifier: pkg.license },
       },
       tags: TAGS,
       publicBaseUrl: deps.publicBaseUrl,

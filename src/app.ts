@@ -7,6 +7,7 @@ import type { Database } from './db/sql'
 import { type Clock, systemClock } from './domain/clock'
 import { type Lifecycle, schemaUsable } from './domain/lifecycle'
 import { UnavailableError } from './domain/unavailable'
+import { UNMATCHED_ROUTE } from './http/answer'
 import { corsPolicy } from './http/cors'
 import { errorHandler, notFound } from './http/errors'
 import { createExportGate } from './http/export'
@@ -124,7 +125,7 @@ export function createApp(deps: AppDeps) {
           url: `${basePath}${SPEC_PATH}`,
           // `url` is left out of the plugin's option type, but it is passed to SwaggerUIBundle as given.
         } as NonNullable<Parameters<typeof openapi>[0]>['swagger'],
-        exclude: { paths: [`${SWAGGER_ASSETS_PATH}/:file`, METRICS_PATH, '/*'] },
+        exclude: { paths: [`${SWAGGER_ASSETS_PATH}/:file`, METRICS_PATH, UNMATCHED_ROUTE] },
       }),
     )
     .use(swaggerAssets())
@@ -138,7 +139,7 @@ export function createApp(deps: AppDeps) {
   for (const module of modules) app.use(module)
   app
     // Everything else: one route, so that metrics and logs label unknown paths with one value.
-    .all('/*', ({ request, path }) => {
+    .all(UNMATCHED_ROUTE, ({ request, path }) => {
       throw notFound(request.method, allowedMethods(routes, path))
     })
   // Known once the app listens (see requestLog).
@@ -146,7 +147,7 @@ export function createApp(deps: AppDeps) {
     server = app.server
   })
   routes = app.routes
-    .filter((route) => route.path !== '/*')
+    .filter((route) => route.path !== UNMATCHED_ROUTE)
     .map((route) => ({ method: route.method, pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, '[^/]+')}$`) }))
   return app
 }

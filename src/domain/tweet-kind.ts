@@ -8,7 +8,6 @@
 
 export const TWEET_KINDS = ['original', 'reply', 'quote', 'retweet'] as const
 export type TweetKind = (typeof TWEET_KINDS)[number]
-export type StoredKind = TweetKind | 'unknown'
 
 /** referenced_tweets[].type → kind, in order of precedence. */
 const BY_PRECEDENCE: [string, TweetKind][] = [

@@ -10,7 +10,7 @@ import { MAX_QUERY_LENGTH, strictQuery } from './query'
  * it, and writes the route's whole OpenAPI operation: its parameters, every status it can answer with
  * (problems included, as application/problem+json), the headers each sends, and the detail
  * (operationId, summary, description, tag). The statuses written here are the ones the route
- * produces: src/http/route.test.ts drives every route into each of them and nowhere else.
+ * produces: src/declared-statuses.test.ts drives every route into each of them and nowhere else.
  */
 
 /** How a route is answered, which decides most of what it can send. */
@@ -49,21 +49,6 @@ export interface ApiRoute<Q extends TObject> {
   exports?: { item: TSchema; columns: readonly string[]; csvExample: string }
   /** Other answers the handler gives itself, with their bodies (readiness's 503). */
   answers?: Record<number, { schema: TSchema; description: string }>
-}
-
-/** The statuses a route answers with, in order. */
-export function statusesOf(route: ApiRoute<TObject>): number[] {
-  const cached = route.answering === 'cached'
-  const statuses = [
-    200,
-    ...(cached ? [304] : []),
-    400,
-    ...(route.missing === undefined ? [] : [404]),
-    414,
-    ...(cached ? [500, 503] : []),
-  ]
-  for (const status of Object.keys(route.answers ?? {}).map(Number)) if (!statuses.includes(status)) statuses.push(status)
-  return statuses.sort((a, b) => a - b)
 }
 
 function parametersOf(parameters: TObject, where: 'query' | 'path') {

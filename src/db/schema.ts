@@ -149,13 +149,14 @@ export async function applySchema(config: MysqlConfig, files = readSqlFiles(), o
     for (const file of files) {
       if (file !== record) await applyFile(connection, file, file.repeatable || !applied.has(migrationName(file.name)), options)
     }
-    const tables = tablesOf(files)
+    const declared = schemaShape(files)
+    const tables = [...declared.keys()]
     const [counts] = (await statement(connection, compareCounts(tables), [], null)) as [CountsRow[], unknown]
     if (countsDisagree(counts)) {
       options.onProgress?.({ phase: 'counts' })
       await inTransaction(connection, rebuildCountsStatements(tables), null)
     }
-    const differences = shapeDifferences(schemaShape(files), await readShape(sqlOf(connection)))
+    const differences = shapeDifferences(declared, await readShape(sqlOf(connection)))
     if (differences.length > 0) {
       throw new SchemaError(
         `the database does not hold the schema the service expects: ${differences.join('; ')}`,

@@ -77,12 +77,6 @@ export function readInstant(value: string): ParsedInstant {
   return ms <= ALL_TIME.until - 1 ? { ms } : { problem: `after the year ${LAST_YEAR}` }
 }
 
-/** The milliseconds of an instant readInstant accepts, or null. */
-export const parseInstant = (value: string): number | null => {
-  const read = readInstant(value)
-  return 'ms' in read ? read.ms : null
-}
-
 export interface TimeRange {
   since: number
   until: number
@@ -153,12 +147,6 @@ export function readTz(tz: string): { minutes: number } | { problem: string } {
     return { problem: 'the offsets in use run from -12:00 to +14:00' }
   if (offset.minutes % 15 !== 0) return { problem: 'offsets in use are whole quarter hours' }
   return offset
-}
-
-/** "-03:00" → -180, "Z" → 0; null for a tz readTz refuses. */
-export function offsetMinutes(tz: string): number | null {
-  const read = readTz(tz)
-  return 'minutes' in read ? read.minutes : null
 }
 
 /** An offset in minutes as the API writes it back: "+05:30", "-03:00", "+00:00". */
